@@ -1,0 +1,194 @@
+/**
+ * Configuration: one YAML file parsed once at boot against one zod schema. This module alone
+ * reads the environment:
+ *   APPLIANCE_CONFIG    path of the YAML file (default: none, embedded defaults)
+ *   APPLIANCE_DATA_DIR  data directory (overrides `dataDir` in the file)
+ * A bad file yields a ConfigError listing every problem by path
+ * (`sip.port: expected number, got "abc"`), so the daemon can print them all and exit.
+ * Operator data (queues, agents, routes) is not here: it lives in SQLite.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type FieldIssue } from './errors.js';
+import { LogLevels } from './log.js';
+
+const port = z.number().int().min(1).max(65535);
+const host = z.string().min(1);
+
+export const ConfigSchema = z
+  .object({
+    /** Name shown in the panel and in SIP `Server`/`User-Agent` (generic by default: S11). */
+    name: z.string().min(1).max(64).default('hotline'),
+    dataDir: z.string().min(1).default('var'),
+    log: z
+      .object({
+        level: z.enum(LogLevels).default('info'),
+        /** Dump SIP messages at debug level. */
+        sipTrace: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: host.default('127.0.0.1'),
+        port: port.default(8080),
+        /** Public base URL printed at start (login link); derived from host/port when empty. */
+        publicUrl: z.url().optional(),
+        /** Express `trust proxy` setting: only when a reverse proxy sits in front. */
+        trustProxy: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    sip: z
+      .object({
+        host: host.default('127.0.0.1'),
+        port: port.default(5060),
+        transports: z.array(z.enum(['udp', 'tcp', 'tls'])).min(1).default(['udp', 'tcp']),
+        tlsPort: port.default(5061),
+        tlsCert: z.string().optional(),
+        tlsKey: z.string().optional(),
+        /** RFC 3261 §17.1.1.1 timer values, ms. */
+        t1: z.number().int().min(50).max(10000).default(500),
+        t2: z.number().int().min(500).max(60000).default(4000),
+        t4: z.number().int().min(500).max(60000).default(5000),
+        userAgent: z.string().min(1).max(64).default('hotline'),
+        realm: z.string().min(1).default('hotline.local'),
+      })
+      .strict()
+      .prefault({}),
+    media: z
+      .object({
+        rtpPortMin: port.default(20000),
+        rtpPortMax: port.default(20999),
+        /** Media worker threads; 0 = one per core. */
+        workers: z.number().int().min(0).max(64).default(0),
+      })
+      .strict()
+      .refine((m) => m.rtpPortMin < m.rtpPortMax, {
+        message: 'rtpPortMin must be below rtpPortMax',
+        path: ['rtpPortMin'],
+      })
+      .prefault({}),
+    card: z
+      .object({
+        /** `sim` = simulated card (default), `dahdi` = real card, `auto` = dahdi when present. */
+        driver: z.enum(['sim', 'dahdi', 'auto']).default('sim'),
+      })
+      .strict()
+      .prefault({}),
+    lifecycle: z
+      .object({
+        /** How long SIGTERM waits for active calls before closing them, ms. */
+        drainLimitMs: z.number().int().min(0).max(3_600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    webhooks: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(50).default(8),
+        /** First retry delay; doubles per attempt up to maxBackoffMs. */
+        backoffMs: z.number().int().min(10).max(3_600_000).default(5_000),
+        maxBackoffMs: z.number().int().min(10).max(86_400_000).default(3_600_000),
+        timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+        concurrency: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export interface ConfigSource {
+  /** Path of the YAML file, or null for embedded defaults. */
+  file: string | null;
+  text: string | null;
+  dataDirOverride: string | null;
+}
+
+/** Read where the configuration comes from. The only process.env access in the appliance. */
+export function configSourceFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigSource {
+  const file = env['APPLIANCE_CONFIG'] || null;
+  let text: string | null = null;
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new ConfigError(`cannot read config file ${file}`, [
+        { path: '(file)', message: `cannot read ${file}: ${code}` },
+      ]);
+    }
+  }
+  return { file, text, dataDirOverride: env['APPLIANCE_DATA_DIR'] || null };
+}
+
+/** Parse and validate configuration text (YAML). Throws ConfigError with every issue. */
+export function parseConfig(source: Pick<ConfigSource, 'text' | 'dataDirOverride'> & { file?: string | null }): Config {
+  let raw: unknown = {};
+  if (source.text !== null && source.text.trim() !== '') {
+    const doc = parseDocument(source.text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(
+        `${source.file ?? 'config'}: malformed YAML`,
+        doc.errors.map((e) => ({
+          path: `(yaml line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'})`,
+          message: e.message.split('\n')[0] ?? e.code,
+        })),
+      );
+    }
+    raw = doc.toJS() ?? {};
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError(`${source.file ?? 'config'}: top level must be a mapping`, [
+        { path: '(root)', message: `expected a mapping of sections, got ${describe(raw)}` },
+      ]);
+    }
+  }
+  const result = ConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const issues = zodIssues(result.error);
+    throw new ConfigError(`${source.file ?? 'config'}: ${issues.length} problem(s)`, issues);
+  }
+  const config = result.data;
+  if (source.dataDirOverride) config.dataDir = source.dataDirOverride;
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseConfig(configSourceFromEnv(env));
+}
+
+/** Format an issue list the way the daemon prints it: one `path: message` per line. */
+export function formatIssues(issues: readonly FieldIssue[]): string {
+  return issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+}
+
+/** Turn zod issues into FieldIssues with dotted paths and plain messages. Shared with the API. */
+export function zodIssues(error: z.ZodError): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: base ? `${base}.${key}` : key, message: 'unknown key' });
+      continue;
+    }
+    let message = issue.message;
+    if (issue.code === 'invalid_type') {
+      const input = (issue as { input?: unknown }).input;
+      message = input === undefined ? 'required' : `expected ${issue.expected}, got ${describe(input)}`;
+    }
+    out.push({ path: base || '(root)', message });
+  }
+  return out;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return 'object';
+  return `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,17 @@
+/**
+ * Numbered schema migrations, applied in order at boot, each in its own transaction together
+ * with its `schema_version` row. Never edit a migration that has shipped: add the next number.
+ * Tables are STRICT; enums are TEXT with a CHECK (STYLE.md "Naming").
+ */
+import { m0001_core } from './0001-core.js';
+import { m0002_api_keys } from './0002-api-keys.js';
+import { m0003_webhooks } from './0003-webhooks.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL run with `exec` inside the migration's transaction. */
+  up: string;
+}
+
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks];
