@@ -1,0 +1,33 @@
+/**
+ * API key scopes: the one list of what an integrator's key may be allowed to do. Each route in
+ * the registry names the single scope it needs; a key carries a set of them. Names are
+ * `resource:read|write` (or `admin:<thing>` for appliance administration). Add new scopes
+ * here, with a description: the OpenAPI document and the key-creation schema list them.
+ */
+
+export const ScopeDescriptions = {
+  'system:read': 'Read appliance version, uptime and schema version',
+  'admin:api-keys': 'Create, list and revoke API keys',
+  'audit:read': 'Search and export the audit log',
+  'webhooks:read': 'List webhook subscriptions and the delivery log',
+  'webhooks:write': 'Create, change and delete webhook subscriptions; retry dead deliveries',
+  'customers:read': 'Read customer profiles and accounts',
+  'customers:write': 'Create and change customer profiles and accounts',
+  'workorders:read': 'Read work orders and their history',
+  'workorders:write': 'Create work orders and move them through the workflow',
+  'calls:read': 'Read calls, CDRs and recordings metadata',
+  'calls:write': 'Originate, transfer and hang up calls',
+  'queues:read': 'Read ACD queues, agents and real-time statistics',
+  'queues:write': 'Change ACD queues and agent membership',
+  'knowledge:read': 'Read knowledge-base articles',
+  'knowledge:write': 'Create and change knowledge-base articles',
+  'reports:read': 'Read reports and interval statistics',
+} as const;
+
+export type Scope = keyof typeof ScopeDescriptions;
+
+export const Scopes = Object.keys(ScopeDescriptions) as [Scope, ...Scope[]];
+
+export function isScope(s: string): s is Scope {
+  return Object.hasOwn(ScopeDescriptions, s);
+}
