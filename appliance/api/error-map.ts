@@ -69,11 +69,11 @@ export const WWW_AUTHENTICATE = 'Bearer realm="hotline-api", charset="UTF-8"';
 
 /** Errors from express's body parser (body-parser 2) carry a `type`; map the ones clients cause. */
 function fromBodyParser(err: unknown): AppError | null {
-  if (typeof err !== 'object' || err === null || !('type' in err)) return null;
-  const type = (err as { type: unknown }).type;
+  if (!(err instanceof Error) || !('type' in err)) return null;
+  const type = err.type;
   switch (type) {
     case 'entity.parse.failed':
-      return new ValidationError(`malformed JSON body: ${(err as Error).message}`, [
+      return new ValidationError(`malformed JSON body: ${err.message}`, [
         { path: '(body)', message: 'malformed JSON' },
       ]);
     case 'entity.too.large': {
@@ -82,11 +82,11 @@ function fromBodyParser(err: unknown): AppError | null {
     }
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', (err as Error).message);
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', err.message);
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
-      return new AppError('PARSE', (err as Error).message);
+      return new AppError('PARSE', err.message);
     default:
       return null;
   }

@@ -78,7 +78,9 @@ export function openStore(opts: OpenStoreOptions): Store {
     file: opts.file,
     schemaVersion: () => currentVersion(sqlite),
     close: async () => {
-      await db.destroy(); // closes the better-sqlite3 handle too
+      await db.destroy();
+      // Kysely closes the handle only if it ran a query; close it ourselves otherwise.
+      if (sqlite.open) sqlite.close();
     },
   };
 }

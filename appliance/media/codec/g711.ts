@@ -23,7 +23,7 @@ export type G711Law = (typeof G711Laws)[number];
 /** RFC 3551 Table 4 static payload types. */
 export const PAYLOAD_TYPE: Readonly<Record<G711Law, number>> = { PCMU: 0, PCMA: 8 };
 
-/** The code for linear 0: A-law 0xD5 (positive zero, even bits inverted), µ-law 0xFF. */
+/** The idle code: A-law 0xD5 (smallest positive step, +8), µ-law 0xFF (exactly 0). */
 export const SILENCE_CODE: Readonly<Record<G711Law, number>> = { PCMA: 0xd5, PCMU: 0xff };
 
 /** G.711 §3: the A-law even-bit inversion ("alternate mark inversion") mask. */
@@ -222,7 +222,3 @@ export function splitFrames(buf: Uint8Array, frameBytes: number = FRAME_SAMPLES)
   return { frames, rest: buf.subarray(off) };
 }
 
-/** Frame duration in RTP timestamp units (8 kHz clock) for `bytes` of G.711. */
-export function frameTimestampUnits(bytes: number): number {
-  return bytes;
-}
