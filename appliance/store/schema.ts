@@ -68,6 +68,252 @@ export interface SchemaVersionTable {
   applied_at: number;
 }
 
+// ---- work orders (migration 0004, appliance/workorders) ----
+
+export interface DepartmentsTable {
+  id: string;
+  parent_id: string | null;
+  code: string;
+  name: string;
+  head_user_id: string | null;
+  active: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BusinessCalendarsTable {
+  id: string;
+  name: string;
+  utc_offset_minutes: number;
+  weekly: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CalendarDaysTable {
+  calendar_id: string;
+  date: string;
+  kind: 'holiday' | 'workday';
+  name: Generated<string>;
+  periods: string | null;
+}
+
+export interface WorkorderTypesTable {
+  id: string;
+  name: string;
+  kind: string;
+  form: string;
+  workflow: string;
+  calendar_id: string | null;
+  active: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkorderCategoriesTable {
+  id: string;
+  type_id: string;
+  parent_id: string | null;
+  code: string;
+  name: string;
+  sort: Generated<number>;
+  active: Generated<number>;
+  created_at: number;
+}
+
+export interface SlaPoliciesTable {
+  id: string;
+  type_id: string | null;
+  priority: string | null;
+  area_class: string | null;
+  metric: string;
+  target_minutes: number;
+  calendar_id: string | null;
+  warn_percents: Generated<string>;
+  active: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkorderSequencesTable {
+  day: string;
+  last: number;
+}
+
+export interface WorkordersTable {
+  id: string;
+  number: string;
+  type_id: string;
+  category_id: string | null;
+  source: string;
+  priority: string;
+  area_class: string | null;
+  status: string;
+  title: string;
+  description: Generated<string>;
+  fields: Generated<string>;
+  customer_id: string | null;
+  contact_name: string | null;
+  contact_phone: string | null;
+  address: string | null;
+  created_by: string;
+  acceptor_id: string | null;
+  current_step: string | null;
+  step_round: Generated<number>;
+  resume_status: string | null;
+  urge_count: Generated<number>;
+  reopen_count: Generated<number>;
+  visit_result: string | null;
+  sla_state: Generated<string>;
+  due_at: number | null;
+  created_at: number;
+  updated_at: number;
+  accepted_at: number | null;
+  closed_at: number | null;
+  version: Generated<number>;
+}
+
+export interface WorkorderLinksTable {
+  order_id: string;
+  kind: 'call' | 'recording' | 'attachment';
+  ref: string;
+  created_at: number;
+}
+
+export interface WorkorderAssignmentsTable {
+  id: Generated<number>;
+  order_id: string;
+  step_id: string;
+  round: number;
+  seq: number;
+  assignee_kind: string;
+  assignee_id: string;
+  status: string;
+  reply: string | null;
+  acted_by: string | null;
+  created_at: number;
+  acted_at: number | null;
+}
+
+export interface WorkorderEventsTable {
+  id: Generated<number>;
+  order_id: string;
+  at: number;
+  actor: string;
+  actor_ip: string | null;
+  channel: string;
+  action: string;
+  from_status: string | null;
+  to_status: string;
+  step_id: string | null;
+  note: string | null;
+  data: string | null;
+  version: number;
+}
+
+export interface WorkorderSlaTable {
+  id: Generated<number>;
+  order_id: string;
+  metric: string;
+  step_id: string | null;
+  policy_id: string | null;
+  calendar_id: string | null;
+  target_ms: number;
+  warn_percents: string;
+  consumed_ms: Generated<number>;
+  running_since: number | null;
+  due_at: number | null;
+  warned: Generated<number>;
+  next_check_at: number | null;
+  status: string;
+  breached_at: number | null;
+  met_at: number | null;
+  created_at: number;
+}
+
+// ---- control-panel sign-in and RBAC (migration 0005, control-panel/auth) ----
+
+export interface PanelUsersTable {
+  id: string;
+  login: string;
+  display_name: string;
+  department_id: string | null;
+  password_hash: string;
+  disabled: Generated<number>;
+  must_change_password: Generated<number>;
+  ip_allow: Generated<string>;
+  password_changed_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PanelGroupsTable {
+  id: string;
+  name: string;
+  description: Generated<string>;
+  ip_allow: Generated<string>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PanelRolesTable {
+  id: string;
+  name: string;
+  description: Generated<string>;
+  builtin: Generated<number>;
+  data_scope: 'self' | 'department' | 'department-tree' | 'all';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PanelRoleGrantsTable {
+  role_id: string;
+  function: string;
+  operation: 'view' | 'create' | 'edit' | 'delete' | 'export' | 'monitor';
+}
+
+export interface PanelUserRolesTable {
+  user_id: string;
+  role_id: string;
+}
+
+export interface PanelGroupMembersTable {
+  group_id: string;
+  user_id: string;
+}
+
+export interface PanelGroupRolesTable {
+  group_id: string;
+  role_id: string;
+}
+
+export interface PanelSessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string;
+  user_agent: Generated<string>;
+  idle_ms: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface PanelLoginFailuresTable {
+  id: Generated<number>;
+  at: number;
+  login: string;
+  ip: string;
+  trusted: number;
+}
+
+export interface PanelIpBansTable {
+  ip: string;
+  until: number;
+  created_at: number;
+}
+
 export interface Database {
   schema_version: SchemaVersionTable;
   settings: SettingsTable;
@@ -75,4 +321,26 @@ export interface Database {
   api_keys: ApiKeysTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  departments: DepartmentsTable;
+  business_calendars: BusinessCalendarsTable;
+  calendar_days: CalendarDaysTable;
+  workorder_types: WorkorderTypesTable;
+  workorder_categories: WorkorderCategoriesTable;
+  sla_policies: SlaPoliciesTable;
+  workorder_sequences: WorkorderSequencesTable;
+  workorders: WorkordersTable;
+  workorder_links: WorkorderLinksTable;
+  workorder_assignments: WorkorderAssignmentsTable;
+  workorder_events: WorkorderEventsTable;
+  workorder_sla: WorkorderSlaTable;
+  panel_users: PanelUsersTable;
+  panel_groups: PanelGroupsTable;
+  panel_roles: PanelRolesTable;
+  panel_role_grants: PanelRoleGrantsTable;
+  panel_user_roles: PanelUserRolesTable;
+  panel_group_members: PanelGroupMembersTable;
+  panel_group_roles: PanelGroupRolesTable;
+  panel_sessions: PanelSessionsTable;
+  panel_login_failures: PanelLoginFailuresTable;
+  panel_ip_bans: PanelIpBansTable;
 }

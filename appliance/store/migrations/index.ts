@@ -6,6 +6,7 @@
 import { m0001_core } from './0001-core.js';
 import { m0002_api_keys } from './0002-api-keys.js';
 import { m0003_webhooks } from './0003-webhooks.js';
+import { m0004_workorders } from './0004-workorders.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders];
