@@ -38,6 +38,11 @@ export const ConfigSchema = z
         publicUrl: z.url().optional(),
         /** Express `trust proxy` setting: only when a reverse proxy sits in front. */
         trustProxy: z.boolean().default(false),
+        /**
+         * Management networks (CIDR) from which administrators sign in: never IP-banned by
+         * login throttling, so an attack cannot lock the real administrator out (W5).
+         */
+        managementNetworks: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
       })
       .strict()
       .prefault({}),

@@ -98,7 +98,7 @@ test('a database with a newer schema version exits 1', async (t) => {
   t.regex(err, /schema version 999, newer than this software knows \(\d+\).*\[DB_SCHEMA_NEWER\]/);
 });
 
-test('up: /healthz and /readyz 200, status page, metrics; setup code once; SIGTERM exits 0', async (t) => {
+test('up: /healthz and /readyz 200, control panel asks for setup, metrics; setup code once; SIGTERM exits 0', async (t) => {
   const port = await freePort();
   const inst = instance(httpConfig(port));
   const d = startDaemon(inst);
@@ -115,9 +115,11 @@ test('up: /healthz and /readyz 200, status page, metrics; setup code once; SIGTE
   const ready = await fetch(`${url}readyz`);
   t.is(ready.status, 200);
   t.like(await ready.json(), { status: 'ready', state: 'ready' });
+  // Before the administrator exists, the control panel sends everyone to first-start setup.
   const page = await (await fetch(url)).text();
   t.regex(page, /热线一体机 控制台/);
-  t.regex(page, /运行中/);
+  t.regex(page, /首次启动设置/);
+  t.regex(page, /name="_csrf"/);
   const openapi = await fetch(`${url}api/v1/openapi.json`);
   t.is(openapi.status, 200, 'the REST API is mounted at /api/v1');
   t.like(await openapi.json(), { openapi: '3.1.0' });

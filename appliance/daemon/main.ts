@@ -27,7 +27,8 @@ import { createHealthRouter } from '../ops/health.js';
 import { createMetrics } from '../ops/metrics.js';
 import { issueSetupCodeOnFirstStart } from '../ops/setup-code.js';
 import { DB_FILE_NAME, ensureWritableDir, openStore, type Store } from '../store/database.js';
-import { createStatusPage } from '../../control-panel/routes/status-page.js';
+import { createPanel } from '../../control-panel/panel.js';
+import type { AuditLog } from '../ops/audit.js';
 import { listenHttp } from './http-server.js';
 import { Lifecycle } from './lifecycle.js';
 import { acquirePidLock } from './pid-lock.js';
@@ -128,7 +129,20 @@ async function boot(core: Core): Promise<void> {
   );
   app.get('/metrics', metrics.handler);
   app.use('/api/v1', integrations.api);
-  app.use(createStatusPage({ name: config.name, version, state: () => lifecycle.state, startedAt: core.startedAt }));
+  // The control panel answers everything else (it owns `/`), so it is mounted last.
+  app.use(
+    await createPanel({
+      store,
+      clock,
+      log,
+      bus: core.bus,
+      audit: integrations.audit,
+      name: config.name,
+      state: () => lifecycle.state,
+      managementNetworks: config.http.managementNetworks,
+      allowedOrigins: config.http.publicUrl ? [new URL(config.http.publicUrl).origin] : [],
+    }),
+  );
   app.use(lastResortErrorHandler(log.child({ mod: 'http' })));
 
   const server = await listenHttp(app, { host: config.http.host, port: config.http.port, clock });
@@ -153,6 +167,8 @@ interface BackgroundService {
 interface Integrations {
   /** The REST API router, mounted at /api/v1. */
   api: express.Router;
+  /** The one audit log, shared by the API and the control panel. */
+  audit: AuditLog;
   services: BackgroundService[];
 }
 
@@ -175,6 +191,7 @@ function wireIntegrations(core: Core, store: Store): Integrations {
   registerWebhookRoutes(api.registry, webhooks, api.audit);
   return {
     api: api.router,
+    audit: api.audit,
     services: [{ name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() }],
   };
 }

@@ -314,8 +314,236 @@ export interface PanelIpBansTable {
   created_at: number;
 }
 
+// ---- customers and knowledge base (migration 0008, appliance/customers, appliance/knowledge) ----
+
+export interface CustomersTable {
+  id: string;
+  billing_ref: string | null;
+  name: string;
+  kind: 'residential' | 'business' | 'industrial' | 'public' | 'other';
+  vip: Generated<number>;
+  critical_load: Generated<number>;
+  attributes: Generated<string>;
+  tier: Generated<'vip' | 'large' | 'critical' | 'standard'>;
+  tier_rule: string | null;
+  notes: Generated<string>;
+  created_at: number;
+  updated_at: number;
+  synced_at: number | null;
+  version: Generated<number>;
+}
+
+export interface CustomerAccountsTable {
+  account_no: string;
+  customer_id: string;
+  meter_no: string | null;
+  status: Generated<'active' | 'suspended' | 'closed'>;
+  arrears_cents: Generated<number>;
+  monthly_kwh: Generated<number>;
+  address_id: string | null;
+  updated_at: number;
+}
+
+export interface CustomerContactsTable {
+  id: string;
+  customer_id: string;
+  name: string;
+  relation: Generated<string>;
+}
+
+export interface CustomerPhonesTable {
+  number: string;
+  customer_id: string;
+  kind: 'mobile' | 'landline' | 'service' | 'international';
+  area_code: string | null;
+  contact_id: string | null;
+  label: Generated<string>;
+}
+
+export interface CustomerAddressesTable {
+  id: string;
+  customer_id: string;
+  text: string;
+  area_code: string;
+  is_primary: Generated<number>;
+}
+
+export interface CustomerCorrectionsTable {
+  id: Generated<number>;
+  customer_id: string;
+  at: number;
+  actor: string;
+  actor_ip: string | null;
+  field: string;
+  before: string | null;
+  after: string | null;
+  reason: string;
+  status: Generated<'pending' | 'confirmed' | 'superseded'>;
+  resolved_at: number | null;
+}
+
+export interface CustomerTierRulesTable {
+  id: number;
+  rules: string;
+  version: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface BillingSyncStateTable {
+  adapter: string;
+  cursor: string | null;
+  last_run_at: number | null;
+  last_ok_at: number | null;
+  last_error: string | null;
+}
+
+export interface KbCategoriesTable {
+  id: string;
+  parent_id: string | null;
+  name: string;
+  sort: Generated<number>;
+  created_at: number;
+}
+
+export interface KbArticlesTable {
+  seq: Generated<number>;
+  id: string;
+  category_id: string | null;
+  title: string;
+  body: string;
+  tags: Generated<string>;
+  status: 'draft' | 'published' | 'archived';
+  visibility: Generated<'internal' | 'public'>;
+  department_id: string | null;
+  valid_from: number | null;
+  valid_to: number | null;
+  version: Generated<number>;
+  published_version: number | null;
+  hits: Generated<number>;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+  updated_by: string;
+  published_at: number | null;
+}
+
+export interface KbRevisionsTable {
+  article_id: string;
+  version: number;
+  title: string;
+  body: string;
+  tags: string;
+  at: number;
+  actor: string;
+  note: Generated<string>;
+}
+
+/** The FTS5 index over kb_articles (external content; kept equal by triggers). */
+export interface KbFtsTable {
+  rowid: number;
+  title: string;
+  body: string;
+  tags: string;
+}
+
+export interface KbAttachmentsTable {
+  article_id: string;
+  ref: string;
+  name: string;
+  mime: string;
+  size: number;
+}
+
+// ---- ACD (migration 0006, appliance/acd) ----
+
+export interface AcdAgentStatesTable {
+  agent_id: string;
+  status: 'logged-out' | 'available' | 'on-break';
+  break_reason: string | null;
+  state: 'idle' | 'offered' | 'in-call' | 'wrap-up' | 'outbound';
+  updated_at: number;
+}
+
+export interface AcdCallbacksTable {
+  id: string;
+  queue_id: string;
+  call_id: string;
+  number: string;
+  tier: 'standard' | 'large-customer' | 'vip' | 'critical-load';
+  priority: number;
+  requested_at: number;
+  expires_at: number;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  status: 'pending' | 'in-progress' | 'completed' | 'expired' | 'failed';
+  agent_id: string | null;
+  updated_at: number;
+}
+
+export interface AcdEventsTable {
+  seq: Generated<number>;
+  id: string;
+  at: number;
+  type: string;
+  queue_id: string | null;
+  agent_id: string | null;
+  call_id: string | null;
+  payload: string;
+}
+
+export interface AcdIntervalStatsTable {
+  queue_id: string;
+  interval_start: number;
+  interval_ms: number;
+  service_level_ms: number;
+  short_abandon_ms: number;
+  offered: number;
+  answered: number;
+  answered_within: number;
+  abandoned: number;
+  abandoned_within: number;
+  abandoned_short: number;
+  callbacks: number;
+  callbacks_within: number;
+  overflowed: number;
+  sum_answer_wait_ms: number;
+  max_answer_wait_ms: number;
+  handled: number;
+  talk_ms: number;
+  hold_ms: number;
+  acw_ms: number;
+  agents_required: number | null;
+}
+
+// ---- IVR flows and node traffic (migration 0007, appliance/ivr) ----
+
+export interface IvrFlowsTable {
+  flow_id: string;
+  version: number;
+  name: string;
+  status: 'draft' | 'published' | 'retired';
+  definition: string;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+  published_at: number | null;
+  published_by: string | null;
+}
+
+export interface IvrNodeTrafficTable {
+  day: string;
+  flow_id: string;
+  version: number;
+  node_id: string;
+  visits: Generated<number>;
+  abandons: Generated<number>;
+}
+
 export interface Database {
   schema_version: SchemaVersionTable;
+  ivr_flows: IvrFlowsTable;
+  ivr_node_traffic: IvrNodeTrafficTable;
   settings: SettingsTable;
   audit_log: AuditLogTable;
   api_keys: ApiKeysTable;
@@ -343,4 +571,21 @@ export interface Database {
   panel_sessions: PanelSessionsTable;
   panel_login_failures: PanelLoginFailuresTable;
   panel_ip_bans: PanelIpBansTable;
+  customers: CustomersTable;
+  customer_accounts: CustomerAccountsTable;
+  customer_contacts: CustomerContactsTable;
+  customer_phones: CustomerPhonesTable;
+  customer_addresses: CustomerAddressesTable;
+  customer_corrections: CustomerCorrectionsTable;
+  customer_tier_rules: CustomerTierRulesTable;
+  billing_sync_state: BillingSyncStateTable;
+  kb_categories: KbCategoriesTable;
+  kb_articles: KbArticlesTable;
+  kb_revisions: KbRevisionsTable;
+  kb_attachments: KbAttachmentsTable;
+  kb_fts: KbFtsTable;
+  acd_agent_states: AcdAgentStatesTable;
+  acd_callbacks: AcdCallbacksTable;
+  acd_events: AcdEventsTable;
+  acd_interval_stats: AcdIntervalStatsTable;
 }

@@ -7,6 +7,9 @@ import { m0001_core } from './0001-core.js';
 import { m0002_api_keys } from './0002-api-keys.js';
 import { m0003_webhooks } from './0003-webhooks.js';
 import { m0004_workorders } from './0004-workorders.js';
+import { m0005_panel_auth } from './0005-panel-auth.js';
+import { m0006_acd } from './0006-acd.js';
+import { m0007_ivr } from './0007-ivr.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +18,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr];

@@ -1,0 +1,50 @@
+import test from 'ava';
+import path from 'node:path';
+import { silentLogger } from '../core/log.js';
+import { ManualClock } from '../core/testing/manual-clock.js';
+import { tempDir } from '../core/testing/temp-dir.js';
+import { openStore } from '../store/database.js';
+import { SqliteAcdStore } from './acd-store.js';
+import { intervalStats } from './interval-stats.js';
+import { makeRig, queueConfig } from './testing/acd-harness.js';
+import type { QueueOutcome } from './model.js';
+
+test('a whole call is stored: agent states, event log, callbacks and interval stats round-trip through SQLite', async (t) => {
+  const clock = new ManualClock();
+  const store = openStore({ file: path.join(tempDir('acd-store-'), 'a.db'), clock, log: silentLogger() });
+  const acdStore = new SqliteAcdStore(store);
+  const rig = makeRig({}, acdStore);
+  rig.acd.upsertQueue(queueConfig('q', { callback: { key: '1', maxAttempts: 2, retryDelayMs: 1_000, expiryMs: 60_000, customerRingMs: 10_000 } }));
+  rig.acd.upsertAgent({ id: 'a1', name: 'A1', skills: {}, memberships: [{ queueId: 'q', penalty: 0 }] });
+  rig.acd.setStatus('a1', 'available');
+  void rig.acd.enqueue({ channel: rig.caller('c1'), queueId: 'q', tier: 'vip' });
+  rig.clock.advance(4_000);
+  rig.dialer.ringing.get('a1')!.answer();
+  await rig.settle();
+  const c2 = rig.caller('c2');
+  const o2 = rig.acd.enqueue({ channel: c2, queueId: 'q' });
+  c2.press('1');
+  const cb = (await o2) as Extract<QueueOutcome, { outcome: 'callback-requested' }>;
+  rig.clock.advance(30_000);
+  rig.dialer.agentChannels.get('a1')!.remoteHangup();
+  await rig.settle();
+  rig.acd.flush();
+
+  t.deepEqual(acdStore.agentStates().map((s) => [s.agentId, s.status, s.state]), [['a1', 'available', 'offered']]);
+  const open = acdStore.pendingCallbacks();
+  t.is(open.length, 1);
+  t.like(open[0], { id: cb.callbackId, number: c2.caller.number, status: 'pending', tier: 'standard' });
+  const events = acdStore.events(0, Number.MAX_SAFE_INTEGER);
+  t.deepEqual(
+    events.filter((e) => e.type.startsWith('queue.')).map((e) => e.type),
+    ['queue.caller.joined', 'queue.caller.answered', 'queue.caller.joined', 'queue.callback.requested'],
+  );
+  t.like(events.find((e) => e.type === 'queue.caller.answered'), { queueId: 'q', agentId: 'a1', callId: 'c1', payload: { waitMs: 4_000 } });
+  const rows = intervalStats(events, 1_800_000, () => ({ serviceLevelMs: 20_000, shortAbandonMs: 5_000 }));
+  acdStore.saveIntervalStats(rows);
+  acdStore.saveIntervalStats(rows);
+  const back = acdStore.intervalStats('q', 0, Number.MAX_SAFE_INTEGER);
+  t.deepEqual(back, rows);
+  t.like(back[0], { offered: 2, answered: 1, answeredWithin: 1, callbacks: 1, abandoned: 0, handled: 1, talkMs: 30_000 });
+  await store.close();
+});

@@ -1,0 +1,200 @@
+/**
+ * The ACD's store port (store-port.ts) on SQLite (store/migrations/0006-acd.ts). Queries are
+ * built with Kysely (typed against store/schema.ts), compiled, and run synchronously on the
+ * better-sqlite3 handle, as webhook-store.ts does: the ACD batches a tick's events into one
+ * `appendEvents` call, which is one transaction (one fsync under synchronous=FULL).
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { CompiledQuery, Selectable } from 'kysely';
+import type { Sqlite, Store } from '../store/database.js';
+import type { AcdCallbacksTable, AcdIntervalStatsTable } from '../store/schema.js';
+import type { AnyAcdEventRecord } from './acd-events.js';
+import type { AcdStorePort, AgentStateRecord, CallbackRecord, IntervalStatsRecord } from './store-port.js';
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
+
+export class SqliteAcdStore implements AcdStorePort {
+  private readonly sqlite: Sqlite;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
+    this.sqlite = store.sqlite;
+  }
+
+  private get db(): Store['db'] {
+    return this.store.db;
+  }
+
+  appendEvents(events: readonly AnyAcdEventRecord[]): void {
+    if (events.length === 0) return;
+    this.sqlite.transaction(() => {
+      for (const e of events) {
+        this.run(
+          this.db
+            .insertInto('acd_events')
+            .values({ id: e.id, at: e.at, type: e.type, queue_id: e.queueId, agent_id: e.agentId, call_id: e.callId, payload: JSON.stringify(e.payload) })
+            .compile(),
+        );
+      }
+    })();
+  }
+
+  saveAgentState(r: AgentStateRecord): void {
+    this.run(
+      this.db
+        .insertInto('acd_agent_states')
+        .values({ agent_id: r.agentId, status: r.status, break_reason: r.breakReason, state: r.state, updated_at: r.updatedAt })
+        .onConflict((oc) => oc.column('agent_id').doUpdateSet({ status: r.status, break_reason: r.breakReason, state: r.state, updated_at: r.updatedAt }))
+        .compile(),
+    );
+  }
+
+  agentStates(): AgentStateRecord[] {
+    return this.all<{ agent_id: string; status: AgentStateRecord['status']; break_reason: string | null; state: AgentStateRecord['state']; updated_at: number }>(
+      this.db.selectFrom('acd_agent_states').selectAll().orderBy('agent_id').compile(),
+    ).map((r) => ({ agentId: r.agent_id, status: r.status, breakReason: r.break_reason, state: r.state, updatedAt: r.updated_at }));
+  }
+
+  saveCallback(c: CallbackRecord): void {
+    const row = {
+      id: c.id,
+      queue_id: c.queueId,
+      call_id: c.callId,
+      number: c.number,
+      tier: c.tier,
+      priority: c.priority,
+      requested_at: c.requestedAt,
+      expires_at: c.expiresAt,
+      attempts: c.attempts,
+      next_attempt_at: c.nextAttemptAt,
+      status: c.status,
+      agent_id: c.agentId,
+      updated_at: c.updatedAt,
+    };
+    this.run(
+      this.db
+        .insertInto('acd_callbacks')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({ attempts: c.attempts, next_attempt_at: c.nextAttemptAt, status: c.status, agent_id: c.agentId, updated_at: c.updatedAt }),
+        )
+        .compile(),
+    );
+  }
+
+  pendingCallbacks(): CallbackRecord[] {
+    return this.all<Selectable<AcdCallbacksTable>>(
+      this.db.selectFrom('acd_callbacks').selectAll().where('status', 'in', ['pending', 'in-progress']).orderBy('requested_at').compile(),
+    ).map((r) => ({
+      id: r.id,
+      queueId: r.queue_id,
+      callId: r.call_id,
+      number: r.number,
+      tier: r.tier,
+      priority: r.priority,
+      requestedAt: r.requested_at,
+      expiresAt: r.expires_at,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      status: r.status,
+      agentId: r.agent_id,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  events(from: number, to: number): AnyAcdEventRecord[] {
+    return this.all<{ id: string; at: number; type: string; queue_id: string | null; agent_id: string | null; call_id: string | null; payload: string }>(
+      this.db.selectFrom('acd_events').selectAll().where('at', '>=', from).where('at', '<', to).orderBy('seq').compile(),
+    ).map((r) => ({ id: r.id, at: r.at, type: r.type, queueId: r.queue_id, agentId: r.agent_id, callId: r.call_id, payload: JSON.parse(r.payload) }) as AnyAcdEventRecord);
+  }
+
+  saveIntervalStats(rows: readonly IntervalStatsRecord[]): void {
+    this.sqlite.transaction(() => {
+      for (const r of rows) {
+        const values = {
+          queue_id: r.queueId,
+          interval_start: r.intervalStart,
+          interval_ms: r.intervalMs,
+          service_level_ms: r.serviceLevelMs,
+          short_abandon_ms: r.shortAbandonMs,
+          offered: r.offered,
+          answered: r.answered,
+          answered_within: r.answeredWithin,
+          abandoned: r.abandoned,
+          abandoned_within: r.abandonedWithin,
+          abandoned_short: r.abandonedShort,
+          callbacks: r.callbacks,
+          callbacks_within: r.callbacksWithin,
+          overflowed: r.overflowed,
+          sum_answer_wait_ms: r.sumAnswerWaitMs,
+          max_answer_wait_ms: r.maxAnswerWaitMs,
+          handled: r.handled,
+          talk_ms: r.talkMs,
+          hold_ms: r.holdMs,
+          acw_ms: r.acwMs,
+          agents_required: r.agentsRequired,
+        };
+        const { queue_id: _q, interval_start: _s, interval_ms: _m, ...update } = values;
+        this.run(
+          this.db
+            .insertInto('acd_interval_stats')
+            .values(values)
+            .onConflict((oc) => oc.columns(['queue_id', 'interval_ms', 'interval_start']).doUpdateSet(update))
+            .compile(),
+        );
+      }
+    })();
+  }
+
+  intervalStats(queueId: string, from: number, to: number): IntervalStatsRecord[] {
+    return this.all<Selectable<AcdIntervalStatsTable>>(
+      this.db
+        .selectFrom('acd_interval_stats')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('interval_start', '>=', from)
+        .where('interval_start', '<', to)
+        .orderBy('interval_start')
+        .compile(),
+    ).map((r) => ({
+      queueId: r.queue_id,
+      intervalStart: r.interval_start,
+      intervalMs: r.interval_ms,
+      serviceLevelMs: r.service_level_ms,
+      shortAbandonMs: r.short_abandon_ms,
+      offered: r.offered,
+      answered: r.answered,
+      answeredWithin: r.answered_within,
+      abandoned: r.abandoned,
+      abandonedWithin: r.abandoned_within,
+      abandonedShort: r.abandoned_short,
+      callbacks: r.callbacks,
+      callbacksWithin: r.callbacks_within,
+      overflowed: r.overflowed,
+      sumAnswerWaitMs: r.sum_answer_wait_ms,
+      maxAnswerWaitMs: r.max_answer_wait_ms,
+      handled: r.handled,
+      talkMs: r.talk_ms,
+      holdMs: r.hold_ms,
+      acwMs: r.acw_ms,
+      agentsRequired: r.agents_required,
+    }));
+  }
+
+  private prepare(q: CompiledQuery): Statement {
+    let st = this.statements.get(q.sql);
+    if (!st) {
+      st = this.sqlite.prepare(q.sql);
+      this.statements.set(q.sql, st);
+    }
+    return st;
+  }
+
+  private run(q: CompiledQuery): void {
+    this.prepare(q).run(...(q.parameters as unknown[]));
+  }
+
+  private all<T>(q: CompiledQuery): T[] {
+    return this.prepare(q).all(...(q.parameters as unknown[])) as T[];
+  }
+}

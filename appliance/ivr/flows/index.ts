@@ -1,0 +1,25 @@
+/**
+ * The default flow shipped with the appliance: a 95598-style utility hotline (欢迎致电… 1 电费
+ * 查询 via the billing adapter by 户号, 2 停电查询 via GIS by area, 3 故障报修 → repair queue,
+ * 0 人工 → agents, with voicemail when agents are closed or the queue is full), its Chinese
+ * prompt texts (what the recordings say; also the input for TTS-rendering the prompt set), and
+ * the names it expects the appliance to provide.
+ */
+import type { Flow } from '../flow-schema.js';
+import { parseFlow } from '../validator.js';
+import flow95598 from './95598.json' with { type: 'json' };
+import promptsZh from './prompts-zh.json' with { type: 'json' };
+
+export const DEFAULT_FLOW_JSON: unknown = flow95598;
+export const DEFAULT_PROMPTS_ZH: Readonly<Record<string, string>> = promptsZh;
+
+/** What the default flow refers to: configure these (or edit the flow) before going live. */
+export const DEFAULT_FLOW_NEEDS = {
+  queues: ['repair', 'general'],
+  adapters: ['billing', 'gis'],
+  calendars: ['hotline-agents'],
+} as const;
+
+export function defaultFlow(): Flow {
+  return parseFlow(flow95598);
+}

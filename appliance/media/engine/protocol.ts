@@ -1,0 +1,178 @@
+/**
+ * The message protocol between the main thread (control plane) and a media worker
+ * (DESIGN.md "Call model": "the media engine runs in worker threads and owns all RTP sockets;
+ * the main thread never touches audio"). Every message carries the protocol version `v`;
+ * both sides validate what crosses the boundary with these zod schemas and drop (and log)
+ * anything else, so a bug on one side shows up as a named validation issue, not as a crash.
+ *
+ *   main → worker   { v, id, cmd: Command }                       a request
+ *   worker → main   { v, kind: 'reply', id, ok: true, result }    its answer
+ *                   { v, kind: 'reply', id, ok: false, error: { code, message } }
+ *                   { v, kind: 'event', event: WorkerEvent }      unsolicited
+ */
+import { z } from 'zod';
+import { G711Laws } from '../codec/g711.js';
+import { ToneSpecSchema } from '../tones/tone-plan.js';
+import { BridgeSides, TapModes } from '../mixer/mixer.js';
+import { RecordingEncodings, RecordingOutcomes } from '../recorder/recorder.js';
+
+export const PROTOCOL_VERSION = 1;
+
+const Id = z.string().min(1).max(128);
+export const AddressSchema = z.object({ address: z.string().min(1).max(64), port: z.number().int().min(1).max(65535) });
+export type Address = z.infer<typeof AddressSchema>;
+const Digit = z.string().regex(/^[0-9*#A-D]$/);
+
+export const WorkerConfigSchema = z.object({
+  index: z.number().int().min(0),
+  rtpPortMin: z.number().int().min(1024).max(65534),
+  rtpPortMax: z.number().int().min(1025).max(65535),
+  bindAddress: z.string().min(1),
+  tickMs: z.number().int().min(5).max(100),
+  /** A tick that starts this late (ms after its deadline) counts as late. */
+  lateThresholdMs: z.number().min(0),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+export const PlaySourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('wav'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('tone'), spec: ToneSpecSchema }),
+]);
+export type PlaySource = z.infer<typeof PlaySourceSchema>;
+
+export const CommandSchema = z.discriminatedUnion('cmd', [
+  z.object({
+    cmd: z.literal('endpoint.create'),
+    endpointId: Id,
+    codec: z.enum(G711Laws),
+    remote: AddressSchema.nullable(),
+    telephoneEventPt: z.number().int().min(96).max(127),
+    rtpTimeoutMs: z.number().int().min(0),
+  }),
+  z.object({ cmd: z.literal('endpoint.remote'), endpointId: Id, remote: AddressSchema }),
+  z.object({ cmd: z.literal('endpoint.dtmf'), endpointId: Id, digits: z.array(Digit).min(1).max(64), durationMs: z.number().int().min(40).max(5000) }),
+  z.object({ cmd: z.literal('endpoint.close'), endpointId: Id }),
+  z.object({ cmd: z.literal('bridge.create'), bridgeId: Id }),
+  z.object({ cmd: z.literal('bridge.add'), bridgeId: Id, endpointId: Id, side: z.enum(BridgeSides) }),
+  z.object({ cmd: z.literal('bridge.remove'), bridgeId: Id, endpointId: Id }),
+  z.object({
+    cmd: z.literal('bridge.tap'),
+    bridgeId: Id,
+    endpointId: Id,
+    tap: z.object({ mode: z.enum(TapModes), target: Id.nullable() }).nullable(),
+  }),
+  z.object({ cmd: z.literal('bridge.destroy'), bridgeId: Id }),
+  z.object({ cmd: z.literal('play.start'), playId: Id, endpointId: Id, source: PlaySourceSchema, mix: z.boolean() }),
+  z.object({ cmd: z.literal('play.stop'), playId: Id }),
+  z.object({
+    cmd: z.literal('record.start'),
+    recordingId: Id,
+    bridgeId: Id,
+    callId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/),
+    dir: z.string().min(1),
+    encoding: z.enum(RecordingEncodings),
+    beep: z.boolean(),
+    startedAt: z.number(),
+  }),
+  z.object({ cmd: z.literal('record.pause'), recordingId: Id }),
+  z.object({ cmd: z.literal('record.resume'), recordingId: Id }),
+  z.object({ cmd: z.literal('record.stop'), recordingId: Id }),
+  z.object({ cmd: z.literal('worker.stats') }),
+]);
+export type Command = z.infer<typeof CommandSchema>;
+export type CommandName = Command['cmd'];
+
+export const RequestSchema = z.object({ v: z.literal(PROTOCOL_VERSION), id: z.number().int(), cmd: CommandSchema });
+export type Request = z.infer<typeof RequestSchema>;
+
+export const LegStatsSchema = z.object({
+  packetsSent: z.number(),
+  packetsReceived: z.number(),
+  packetsLost: z.number(),
+  jitterMs: z.number(),
+  rttMs: z.number().nullable(),
+  mos: z.number(),
+  malformed: z.number(),
+  foreignDropped: z.number(),
+  unknownPayload: z.number(),
+  oversized: z.number(),
+  ssrcChanges: z.number(),
+  concealedFrames: z.number(),
+  lateDropped: z.number(),
+  dtmfReceived: z.number(),
+});
+export type LegStats = z.infer<typeof LegStatsSchema>;
+
+export const TickStatsSchema = z.object({
+  ticks: z.number(),
+  lateTicks: z.number(),
+  /** Ticks run back to back to catch up after a stall. */
+  catchUpTicks: z.number(),
+  skippedTicks: z.number(),
+  maxLatenessMs: z.number(),
+  /** Time spent inside ticks, ms. */
+  busyMs: z.number(),
+  endpoints: z.number(),
+  bridges: z.number(),
+  recordings: z.number(),
+  /** Event-loop utilization of the worker thread since it started (ticks + socket I/O), ms. */
+  loopActiveMs: z.number(),
+  loopIdleMs: z.number(),
+});
+export type TickStats = z.infer<typeof TickStatsSchema>;
+
+export const RecordingClosedSchema = z.object({
+  recordingId: Id,
+  callId: z.string(),
+  path: z.string(),
+  outcome: z.enum(RecordingOutcomes),
+  reason: z.string().nullable(),
+  sha256: z.string(),
+  durationMs: z.number(),
+  size: z.number(),
+  encoding: z.enum(RecordingEncodings),
+  marks: z.array(z.object({ fromMs: z.number(), toMs: z.number() })),
+});
+
+export const WorkerEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('endpoint.dtmf'), endpointId: Id, digit: Digit, durationMs: z.number() }),
+  z.object({
+    type: z.literal('endpoint.rtcp'),
+    endpointId: Id,
+    fractionLost: z.number(),
+    cumulativeLost: z.number(),
+    jitterMs: z.number(),
+    rttMs: z.number().nullable(),
+  }),
+  z.object({ type: z.literal('endpoint.timeout'), endpointId: Id, silentMs: z.number() }),
+  z.object({ type: z.literal('play.done'), playId: Id, endpointId: Id, reason: z.enum(['finished', 'stopped', 'error', 'endpoint-closed']), error: z.string().nullable() }),
+  RecordingClosedSchema.extend({ type: z.literal('recording.closed') }),
+  z.object({ type: z.literal('recording.alarm'), recordingId: Id, callId: z.string(), reason: z.string(), dir: z.string() }),
+  z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), fields: z.record(z.string(), z.unknown()) }),
+]);
+export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
+
+export const ReplySchema = z.discriminatedUnion('ok', [
+  z.object({ v: z.literal(PROTOCOL_VERSION), kind: z.literal('reply'), id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    kind: z.literal('reply'),
+    id: z.number().int(),
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+]);
+export const WorkerMessageSchema = z.union([
+  ReplySchema,
+  z.object({ v: z.literal(PROTOCOL_VERSION), kind: z.literal('event'), event: WorkerEventSchema }),
+]);
+export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;
+
+/** Results of the commands that return something. */
+export interface CommandResults {
+  'endpoint.create': { localAddress: string; localPort: number };
+  'endpoint.close': LegStats;
+  'worker.stats': TickStats;
+  'record.stop': z.infer<typeof RecordingClosedSchema>;
+}
+export type ResultOf<C extends CommandName> = C extends keyof CommandResults ? CommandResults[C] : null;
