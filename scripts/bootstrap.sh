@@ -11,8 +11,9 @@ MODE="${1:-run}"
 RUNTIME_PKGS=(libpri1.4 libss7-2.0 libspandsp2 sox libsox-fmt-base espeak-ng ghostscript libtiff-tools)
 # Building better-sqlite3 from source when no prebuilt binary can be fetched.
 BUILD_PKGS=(python3 make g++)
-# Tests: real peers (baresip phones/carrier, SIPp), the browser, pty pairs for the console.
-TEST_PKGS=(baresip-core sip-tester chromium socat)
+# Tests: real peers (baresip phones/carrier, SIPp), the browser (+ a CJK font so screenshots
+# show the Chinese UI), pty pairs for the console.
+TEST_PKGS=(baresip-core sip-tester chromium socat fonts-wqy-microhei)
 
 pkgs=("${RUNTIME_PKGS[@]}" "${BUILD_PKGS[@]}")
 [[ "$MODE" == "test" ]] && pkgs+=("${TEST_PKGS[@]}")
