@@ -36,6 +36,7 @@ export const httpStatusByCode = {
   QUEUE_FULL: 503,
   WEBHOOK_DELIVERY: 502,
   BACKUP_FAILED: 500,
+  UPSTREAM_UNAVAILABLE: 502,
 } as const satisfies Record<ErrorCode, number>;
 
 export interface ErrorBody {

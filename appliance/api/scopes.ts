@@ -15,6 +15,8 @@ export const ScopeDescriptions = {
   'customers:write': 'Create and change customer profiles and accounts',
   'workorders:read': 'Read work orders and their history',
   'workorders:write': 'Create work orders and move them through the workflow',
+  'workorders:act-as': 'Name the person (X-Acting-User, -Roles, -Departments) a work-order or knowledge action is taken for',
+  'customers:tiers': 'Change the customer tier rules (re-evaluates every customer)',
   'calls:read': 'Read calls, CDRs and recordings metadata',
   'calls:write': 'Originate, transfer and hang up calls',
   'queues:read': 'Read ACD queues, agents and real-time statistics',

@@ -31,6 +31,7 @@ export const ErrorCodes = [
   'QUEUE_FULL',
   'WEBHOOK_DELIVERY',
   'BACKUP_FAILED',
+  'UPSTREAM_UNAVAILABLE',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

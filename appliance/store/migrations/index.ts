@@ -10,6 +10,7 @@ import { m0004_workorders } from './0004-workorders.js';
 import { m0005_panel_auth } from './0005-panel-auth.js';
 import { m0006_acd } from './0006-acd.js';
 import { m0007_ivr } from './0007-ivr.js';
+import { m0008_customers_knowledge } from './0008-customers-knowledge.js';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge];
