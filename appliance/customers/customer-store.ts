@@ -9,8 +9,9 @@
  * and then customers by primary key — two B-tree descents, a few microseconds.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { type CompiledQuery, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Sqlite, Store } from '../store/database.js';
+import { SyncQueries } from '../store/sync-query.js';
 import type {
   BillingSyncStateTable,
   CustomerAccountsTable,
@@ -53,11 +54,12 @@ export interface CorrectionFilter {
 
 export class CustomerStore {
   private readonly sqlite: Sqlite;
-  private readonly statements = new Map<string, Statement>();
+  private readonly q: SyncQueries;
   private readonly callerStatement: Statement;
 
   constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
     this.sqlite = store.sqlite;
+    this.q = new SyncQueries(store.sqlite);
     const q = this.db
       .selectFrom('customer_phones as p')
       .innerJoin('customers as c', 'c.id', 'p.customer_id')
@@ -84,102 +86,102 @@ export class CustomerStore {
   // ---- customers ----
 
   insertCustomer(row: Insertable<CustomersTable>): void {
-    this.run(this.db.insertInto('customers').values(row).compile());
+    this.q.run(this.db.insertInto('customers').values(row).compile());
   }
 
   getCustomer(id: string): CustomerRow | undefined {
-    return this.first(this.db.selectFrom('customers').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('customers').selectAll().where('id', '=', id).compile());
   }
 
   getByBillingRef(ref: string): CustomerRow | undefined {
-    return this.first(this.db.selectFrom('customers').selectAll().where('billing_ref', '=', ref).compile());
+    return this.q.first(this.db.selectFrom('customers').selectAll().where('billing_ref', '=', ref).compile());
   }
 
   /** Optimistic update: applies only when the stored version is `version`; bumps it. */
   updateVersioned(id: string, version: number, patch: Updateable<CustomersTable>): number {
-    return this.run(
+    return this.q.run(
       this.db.updateTable('customers').set({ ...patch, version: version + 1 }).where('id', '=', id).where('version', '=', version).compile(),
     );
   }
 
   /** System bookkeeping (tier, sync time) that is not a person's edit. */
   updateSystem(id: string, patch: Pick<Updateable<CustomersTable>, 'tier' | 'tier_rule' | 'synced_at'>): void {
-    this.run(this.db.updateTable('customers').set(patch).where('id', '=', id).compile());
+    this.q.run(this.db.updateTable('customers').set(patch).where('id', '=', id).compile());
   }
 
   /** Keyset walk over every customer id (tier recomputation). */
   customerIdsAfter(afterId: string, limit: number): string[] {
-    return this.all(this.db.selectFrom('customers').select('id').where('id', '>', afterId).orderBy('id').limit(limit).compile()).map((r) => r.id);
+    return this.q.all(this.db.selectFrom('customers').select('id').where('id', '>', afterId).orderBy('id').limit(limit).compile()).map((r) => r.id);
   }
 
   countCustomers(): number {
-    return Number(this.first(this.db.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).compile())?.n ?? 0);
+    return Number(this.q.first(this.db.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).compile())?.n ?? 0);
   }
 
   // ---- accounts ----
 
   accountsOf(customerId: string): AccountRow[] {
-    return this.all(this.db.selectFrom('customer_accounts').selectAll().where('customer_id', '=', customerId).orderBy('account_no').compile());
+    return this.q.all(this.db.selectFrom('customer_accounts').selectAll().where('customer_id', '=', customerId).orderBy('account_no').compile());
   }
 
   getAccount(accountNo: string): AccountRow | undefined {
-    return this.first(this.db.selectFrom('customer_accounts').selectAll().where('account_no', '=', accountNo).compile());
+    return this.q.first(this.db.selectFrom('customer_accounts').selectAll().where('account_no', '=', accountNo).compile());
   }
 
   accountsByMeter(meterNo: string): AccountRow[] {
-    return this.all(this.db.selectFrom('customer_accounts').selectAll().where('meter_no', '=', meterNo).compile());
+    return this.q.all(this.db.selectFrom('customer_accounts').selectAll().where('meter_no', '=', meterNo).compile());
   }
 
   upsertAccount(row: Insertable<CustomerAccountsTable>): void {
     const { account_no: _a, ...rest } = row;
-    this.run(this.db.insertInto('customer_accounts').values(row).onConflict((oc) => oc.column('account_no').doUpdateSet(rest)).compile());
+    this.q.run(this.db.insertInto('customer_accounts').values(row).onConflict((oc) => oc.column('account_no').doUpdateSet(rest)).compile());
   }
 
   deleteAccountsNotIn(customerId: string, keep: readonly string[]): void {
     let q = this.db.deleteFrom('customer_accounts').where('customer_id', '=', customerId);
     if (keep.length > 0) q = q.where('account_no', 'not in', [...keep]);
-    this.run(q.compile());
+    this.q.run(q.compile());
   }
 
   // ---- contacts, phones, addresses ----
 
   insertContact(row: Insertable<CustomerContactsTable>): void {
-    this.run(this.db.insertInto('customer_contacts').values(row).compile());
+    this.q.run(this.db.insertInto('customer_contacts').values(row).compile());
   }
 
   contactsOf(customerId: string): ContactRow[] {
-    return this.all(this.db.selectFrom('customer_contacts').selectAll().where('customer_id', '=', customerId).orderBy('id').compile());
+    return this.q.all(this.db.selectFrom('customer_contacts').selectAll().where('customer_id', '=', customerId).orderBy('id').compile());
   }
 
   insertPhone(row: Insertable<CustomerPhonesTable>): void {
-    this.run(this.db.insertInto('customer_phones').values(row).onConflict((oc) => oc.columns(['number', 'customer_id']).doNothing()).compile());
+    this.q.run(this.db.insertInto('customer_phones').values(row).onConflict((oc) => oc.columns(['number', 'customer_id']).doNothing()).compile());
   }
 
   deletePhone(customerId: string, number: string): number {
-    return this.run(this.db.deleteFrom('customer_phones').where('customer_id', '=', customerId).where('number', '=', number).compile());
+    return this.q.run(this.db.deleteFrom('customer_phones').where('customer_id', '=', customerId).where('number', '=', number).compile());
   }
 
   phonesOf(customerId: string): PhoneRow[] {
-    return this.all(this.db.selectFrom('customer_phones').selectAll().where('customer_id', '=', customerId).orderBy('number').compile());
+    return this.q.all(this.db.selectFrom('customer_phones').selectAll().where('customer_id', '=', customerId).orderBy('number').compile());
   }
 
   insertAddress(row: Insertable<CustomerAddressesTable>): void {
-    this.run(this.db.insertInto('customer_addresses').values(row).compile());
+    this.q.run(this.db.insertInto('customer_addresses').values(row).compile());
   }
 
   deletePrimaryAddresses(customerId: string): void {
-    this.run(this.db.deleteFrom('customer_addresses').where('customer_id', '=', customerId).where('is_primary', '=', 1).compile());
+    this.q.run(this.db.deleteFrom('customer_addresses').where('customer_id', '=', customerId).where('is_primary', '=', 1).compile());
   }
 
   addressesOf(customerId: string): AddressRow[] {
-    return this.all(
+    return this.q.all(
       this.db.selectFrom('customer_addresses').selectAll().where('customer_id', '=', customerId).orderBy('is_primary', 'desc').orderBy('id').compile(),
     );
   }
 
   /** Customers with an address in an area whose code starts with `prefix` (outage matching). */
   customersInArea(prefix: string, limit: number): string[] {
-    return this.all(
+    return this.q.all(
       this.db
         .selectFrom('customer_addresses')
         .select('customer_id')
@@ -195,11 +197,11 @@ export class CustomerStore {
   // ---- corrections ----
 
   insertCorrection(row: Insertable<CustomerCorrectionsTable>): number {
-    return this.first(this.db.insertInto('customer_corrections').values(row).returning('id').compile())!.id;
+    return this.q.first(this.db.insertInto('customer_corrections').values(row).returning('id').compile())!.id;
   }
 
   pendingCorrections(customerId: string): CorrectionRow[] {
-    return this.all(
+    return this.q.all(
       this.db
         .selectFrom('customer_corrections')
         .selectAll()
@@ -211,7 +213,7 @@ export class CustomerStore {
   }
 
   resolveCorrection(id: number, status: CorrectionStatus, at: number): void {
-    this.run(this.db.updateTable('customer_corrections').set({ status, resolved_at: at }).where('id', '=', id).compile());
+    this.q.run(this.db.updateTable('customer_corrections').set({ status, resolved_at: at }).where('id', '=', id).compile());
   }
 
   corrections(f: CorrectionFilter): CorrectionRow[] {
@@ -221,17 +223,17 @@ export class CustomerStore {
     if (f.from !== undefined) q = q.where('at', '>=', f.from);
     if (f.to !== undefined) q = q.where('at', '<', f.to);
     if (f.afterId !== undefined) q = q.where('id', '>', f.afterId);
-    return this.all(q.orderBy('id').limit(f.limit).compile());
+    return this.q.all(q.orderBy('id').limit(f.limit).compile());
   }
 
   // ---- tier rules and sync state ----
 
   tierRules(): { rules: string; version: number; updated_at: number; updated_by: string } | undefined {
-    return this.first(this.db.selectFrom('customer_tier_rules').select(['rules', 'version', 'updated_at', 'updated_by']).where('id', '=', 1).compile());
+    return this.q.first(this.db.selectFrom('customer_tier_rules').select(['rules', 'version', 'updated_at', 'updated_by']).where('id', '=', 1).compile());
   }
 
   saveTierRules(rules: string, version: number, at: number, by: string): void {
-    this.run(
+    this.q.run(
       this.db
         .insertInto('customer_tier_rules')
         .values({ id: 1, rules, version, updated_at: at, updated_by: by })
@@ -241,34 +243,12 @@ export class CustomerStore {
   }
 
   syncState(adapter: string): SyncStateRow | undefined {
-    return this.first(this.db.selectFrom('billing_sync_state').selectAll().where('adapter', '=', adapter).compile());
+    return this.q.first(this.db.selectFrom('billing_sync_state').selectAll().where('adapter', '=', adapter).compile());
   }
 
   saveSyncState(row: Insertable<BillingSyncStateTable>): void {
     const { adapter: _a, ...rest } = row;
-    this.run(this.db.insertInto('billing_sync_state').values(row).onConflict((oc) => oc.column('adapter').doUpdateSet(rest)).compile());
+    this.q.run(this.db.insertInto('billing_sync_state').values(row).onConflict((oc) => oc.column('adapter').doUpdateSet(rest)).compile());
   }
 
-  // ---- plumbing ----
-
-  private prepare(q: CompiledQuery<unknown>): Statement {
-    let st = this.statements.get(q.sql);
-    if (!st) {
-      st = this.sqlite.prepare(q.sql);
-      this.statements.set(q.sql, st);
-    }
-    return st;
-  }
-
-  private all<O>(q: CompiledQuery<O>): O[] {
-    return this.prepare(q).all(...q.parameters) as O[];
-  }
-
-  private first<O>(q: CompiledQuery<O>): O | undefined {
-    return this.prepare(q).get(...q.parameters) as O | undefined;
-  }
-
-  private run(q: CompiledQuery<unknown>): number {
-    return this.prepare(q).run(...q.parameters).changes;
-  }
 }

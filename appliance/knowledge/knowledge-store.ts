@@ -4,14 +4,13 @@
  * IMMEDIATE transaction. The FTS5 table kb_fts is maintained by triggers; search joins it to
  * kb_articles on rowid = seq and ranks with bm25 (title weighted above tags above body).
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import { sql, type CompiledQuery, type Insertable, type Selectable, type SqlBool, type Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type SqlBool, type Updateable } from 'kysely';
 import type { Sqlite, Store } from '../store/database.js';
+import { SyncQueries } from '../store/sync-query.js';
 import type { KbArticlesTable, KbAttachmentsTable, KbCategoriesTable, KbRevisionsTable } from '../store/schema.js';
 import type { Visibility } from './model.js';
 import { likePattern, type QueryPlan } from './search.js';
 
-type Statement = BetterSqlite3.Statement<unknown[]>;
 
 export type ArticleRow = Selectable<KbArticlesTable>;
 export type RevisionRow = Selectable<KbRevisionsTable>;
@@ -33,10 +32,11 @@ const BM25 = sql<number>`bm25(kb_fts, 10.0, 1.0, 5.0)`;
 
 export class KnowledgeStore {
   private readonly sqlite: Sqlite;
-  private readonly statements = new Map<string, Statement>();
+  private readonly q: SyncQueries;
 
   constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
     this.sqlite = store.sqlite;
+    this.q = new SyncQueries(store.sqlite);
   }
 
   private get db(): Store['db'] {
@@ -50,61 +50,61 @@ export class KnowledgeStore {
   // ---- categories ----
 
   insertCategory(row: Insertable<KbCategoriesTable>): void {
-    this.run(this.db.insertInto('kb_categories').values(row).compile());
+    this.q.run(this.db.insertInto('kb_categories').values(row).compile());
   }
 
   categories(): CategoryRow[] {
-    return this.all(this.db.selectFrom('kb_categories').selectAll().orderBy('sort').orderBy('name').compile());
+    return this.q.all(this.db.selectFrom('kb_categories').selectAll().orderBy('sort').orderBy('name').compile());
   }
 
   getCategory(id: string): CategoryRow | undefined {
-    return this.first(this.db.selectFrom('kb_categories').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('kb_categories').selectAll().where('id', '=', id).compile());
   }
 
   // ---- articles and revisions ----
 
   insertArticle(row: Insertable<KbArticlesTable>): void {
-    this.run(this.db.insertInto('kb_articles').values(row).compile());
+    this.q.run(this.db.insertInto('kb_articles').values(row).compile());
   }
 
   getArticle(id: string): ArticleRow | undefined {
-    return this.first(this.db.selectFrom('kb_articles').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('kb_articles').selectAll().where('id', '=', id).compile());
   }
 
   /** Applies only when the latest version is still `version`. */
   updateArticleVersioned(id: string, version: number, patch: Updateable<KbArticlesTable>): number {
-    return this.run(this.db.updateTable('kb_articles').set(patch).where('id', '=', id).where('version', '=', version).compile());
+    return this.q.run(this.db.updateTable('kb_articles').set(patch).where('id', '=', id).where('version', '=', version).compile());
   }
 
   addHit(id: string): void {
-    this.run(this.db.updateTable('kb_articles').set({ hits: sql`hits + 1` }).where('id', '=', id).compile());
+    this.q.run(this.db.updateTable('kb_articles').set({ hits: sql`hits + 1` }).where('id', '=', id).compile());
   }
 
   insertRevision(row: Insertable<KbRevisionsTable>): void {
-    this.run(this.db.insertInto('kb_revisions').values(row).compile());
+    this.q.run(this.db.insertInto('kb_revisions').values(row).compile());
   }
 
   revisions(articleId: string): RevisionRow[] {
-    return this.all(this.db.selectFrom('kb_revisions').selectAll().where('article_id', '=', articleId).orderBy('version').compile());
+    return this.q.all(this.db.selectFrom('kb_revisions').selectAll().where('article_id', '=', articleId).orderBy('version').compile());
   }
 
   revision(articleId: string, version: number): RevisionRow | undefined {
-    return this.first(this.db.selectFrom('kb_revisions').selectAll().where('article_id', '=', articleId).where('version', '=', version).compile());
+    return this.q.first(this.db.selectFrom('kb_revisions').selectAll().where('article_id', '=', articleId).where('version', '=', version).compile());
   }
 
   upsertAttachment(row: Insertable<KbAttachmentsTable>): void {
     const { article_id: _a, ref: _r, ...rest } = row;
-    this.run(this.db.insertInto('kb_attachments').values(row).onConflict((oc) => oc.columns(['article_id', 'ref']).doUpdateSet(rest)).compile());
+    this.q.run(this.db.insertInto('kb_attachments').values(row).onConflict((oc) => oc.columns(['article_id', 'ref']).doUpdateSet(rest)).compile());
   }
 
   deleteAttachmentsNotIn(articleId: string, keep: readonly string[]): void {
     let q = this.db.deleteFrom('kb_attachments').where('article_id', '=', articleId);
     if (keep.length > 0) q = q.where('ref', 'not in', [...keep]);
-    this.run(q.compile());
+    this.q.run(q.compile());
   }
 
   attachments(articleId: string): AttachmentRow[] {
-    return this.all(this.db.selectFrom('kb_attachments').selectAll().where('article_id', '=', articleId).orderBy('name').compile());
+    return this.q.all(this.db.selectFrom('kb_attachments').selectAll().where('article_id', '=', articleId).orderBy('name').compile());
   }
 
   listArticles(f: { status?: ArticleRow['status']; categoryIds?: readonly string[]; limit: number; afterSeq?: number }): ArticleRow[] {
@@ -112,7 +112,7 @@ export class KnowledgeStore {
     if (f.status) q = q.where('status', '=', f.status);
     if (f.categoryIds) q = q.where('category_id', 'in', f.categoryIds.length > 0 ? [...f.categoryIds] : ['']);
     if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
-    return this.all(q.orderBy('seq').limit(f.limit).compile());
+    return this.q.all(q.orderBy('seq').limit(f.limit).compile());
   }
 
   // ---- search ----
@@ -150,7 +150,7 @@ export class KnowledgeStore {
         .orderBy('rank')
         .orderBy('a.hits', 'desc')
         .limit(f.limit);
-      return this.all(q.compile()) as SearchRow[];
+      return this.q.all(q.compile()) as SearchRow[];
     }
     // Short terms only: no index can help; rank title matches first, then popularity.
     const first = plan.short[0] ?? '';
@@ -159,33 +159,11 @@ export class KnowledgeStore {
       .orderBy(sql`instr(a.title, ${first}) = 0`)
       .orderBy('a.hits', 'desc')
       .limit(f.limit);
-    return this.all(q.compile()) as SearchRow[];
+    return this.q.all(q.compile()) as SearchRow[];
   }
 
   private base() {
     return this.db.selectFrom('kb_articles as a');
   }
 
-  // ---- plumbing ----
-
-  private prepare(q: CompiledQuery<unknown>): Statement {
-    let st = this.statements.get(q.sql);
-    if (!st) {
-      st = this.sqlite.prepare(q.sql);
-      this.statements.set(q.sql, st);
-    }
-    return st;
-  }
-
-  private all<O>(q: CompiledQuery<O>): O[] {
-    return this.prepare(q).all(...q.parameters) as O[];
-  }
-
-  private first<O>(q: CompiledQuery<O>): O | undefined {
-    return this.prepare(q).get(...q.parameters) as O | undefined;
-  }
-
-  private run(q: CompiledQuery<unknown>): number {
-    return this.prepare(q).run(...q.parameters).changes;
-  }
 }

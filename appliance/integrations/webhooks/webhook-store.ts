@@ -6,9 +6,9 @@
  * (DESIGN.md "Data": synchronous=FULL, so a committed row survives a power cut). Claiming due
  * rows is one transaction, so two dispatchers on one file never send the same attempt twice.
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import type { CompiledQuery, Insertable, Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Sqlite, Store } from '../../store/database.js';
+import { SyncQueries } from '../../store/sync-query.js';
 import type {
   WebhookDeliveriesTable,
   WebhookDeliveryStatus,
@@ -16,7 +16,6 @@ import type {
 } from '../../store/schema.js';
 import { assertTransition } from './delivery-state.js';
 
-type Statement = BetterSqlite3.Statement<unknown[]>;
 
 export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -33,10 +32,11 @@ export interface DeliveryFilter {
 
 export class WebhookStore {
   private readonly sqlite: Sqlite;
-  private readonly statements = new Map<string, Statement>();
+  private readonly q: SyncQueries;
 
   constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
     this.sqlite = store.sqlite;
+    this.q = new SyncQueries(store.sqlite);
   }
 
   private get db(): Store['db'] {
@@ -46,19 +46,19 @@ export class WebhookStore {
   // ---- subscriptions ----
 
   insertSubscription(row: Insertable<WebhookSubscriptionsTable>): void {
-    this.run(this.db.insertInto('webhook_subscriptions').values(row).compile());
+    this.q.run(this.db.insertInto('webhook_subscriptions').values(row).compile());
   }
 
   getSubscription(id: string): SubscriptionRow | undefined {
-    return this.first(this.db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).compile());
   }
 
   listSubscriptions(): SubscriptionRow[] {
-    return this.all(this.db.selectFrom('webhook_subscriptions').selectAll().orderBy('id').compile());
+    return this.q.all(this.db.selectFrom('webhook_subscriptions').selectAll().orderBy('id').compile());
   }
 
   activeSubscriptions(): SubscriptionRow[] {
-    return this.all(
+    return this.q.all(
       this.db.selectFrom('webhook_subscriptions').selectAll().where('active', '=', 1).orderBy('id').compile(),
     );
   }
@@ -69,12 +69,12 @@ export class WebhookStore {
       updated_at: number;
     },
   ): boolean {
-    return this.run(this.db.updateTable('webhook_subscriptions').set(patch).where('id', '=', id).compile()) > 0;
+    return this.q.run(this.db.updateTable('webhook_subscriptions').set(patch).where('id', '=', id).compile()) > 0;
   }
 
   /** Deletes the subscription and (ON DELETE CASCADE) its delivery log. */
   deleteSubscription(id: string): boolean {
-    return this.run(this.db.deleteFrom('webhook_subscriptions').where('id', '=', id).compile()) > 0;
+    return this.q.run(this.db.deleteFrom('webhook_subscriptions').where('id', '=', id).compile()) > 0;
   }
 
   // ---- deliveries ----
@@ -85,7 +85,7 @@ export class WebhookStore {
     const tx = this.sqlite.transaction((list: readonly NewDeliveryRow[]) => {
       let n = 0;
       for (const row of list) {
-        n += this.run(
+        n += this.q.run(
           this.db
             .insertInto('webhook_deliveries')
             .values(row)
@@ -101,7 +101,7 @@ export class WebhookStore {
   /** Start-up recovery: rows left `delivering` by a process that died go back to `pending`. */
   recoverInterrupted(): number {
     assertTransition('delivering', 'pending');
-    return this.run(
+    return this.q.run(
       this.db
         .updateTable('webhook_deliveries')
         .set({ status: 'pending' })
@@ -115,7 +115,7 @@ export class WebhookStore {
     if (limit <= 0) return [];
     assertTransition('pending', 'delivering');
     const tx = this.sqlite.transaction(() => {
-      const due = this.all(
+      const due = this.q.all(
         this.db
           .selectFrom('webhook_deliveries as d')
           .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
@@ -131,7 +131,7 @@ export class WebhookStore {
       );
       const claimed: ClaimedDelivery[] = [];
       for (const row of due) {
-        const ok = this.run(
+        const ok = this.q.run(
           this.db
             .updateTable('webhook_deliveries')
             .set({ status: 'delivering' })
@@ -148,7 +148,7 @@ export class WebhookStore {
 
   /** Earliest next_attempt_at among pending deliveries of active subscriptions, or null. */
   nextDueAt(): number | null {
-    const row = this.first(
+    const row = this.q.first(
       this.db
         .selectFrom('webhook_deliveries as d')
         .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
@@ -188,7 +188,7 @@ export class WebhookStore {
   }
 
   getDelivery(id: string): DeliveryRow | undefined {
-    return this.first(this.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).compile());
   }
 
   listDeliveries(filter: DeliveryFilter): DeliveryRow[] {
@@ -196,11 +196,11 @@ export class WebhookStore {
     if (filter.subscriptionId !== undefined) q = q.where('subscription_id', '=', filter.subscriptionId);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (filter.before !== undefined) q = q.where('id', '<', filter.before);
-    return this.all(q.orderBy('id', 'desc').limit(filter.limit).compile());
+    return this.q.all(q.orderBy('id', 'desc').limit(filter.limit).compile());
   }
 
   countByStatus(): Record<WebhookDeliveryStatus, number> {
-    const rows = this.all(
+    const rows = this.q.all(
       this.db
         .selectFrom('webhook_deliveries')
         .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
@@ -225,30 +225,9 @@ export class WebhookStore {
       .where('id', '=', id)
       .where('status', '=', from)
       .compile();
-    return this.run(q) > 0;
+    return this.q.run(q) > 0;
   }
 
   // ---- synchronous execution of compiled Kysely queries ----
-
-  private prepare(q: CompiledQuery<unknown>): Statement {
-    let st = this.statements.get(q.sql);
-    if (!st) {
-      st = this.sqlite.prepare<unknown[]>(q.sql);
-      this.statements.set(q.sql, st);
-    }
-    return st;
-  }
-
-  private all<O>(q: CompiledQuery<O>): O[] {
-    return this.prepare(q).all(...q.parameters) as O[];
-  }
-
-  private first<O>(q: CompiledQuery<O>): O | undefined {
-    return this.prepare(q).get(...q.parameters) as O | undefined;
-  }
-
-  private run(q: CompiledQuery<unknown>): number {
-    return this.prepare(q).run(...q.parameters).changes;
-  }
 }
 

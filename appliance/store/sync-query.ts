@@ -1,0 +1,39 @@
+/**
+ * Run Kysely-compiled queries synchronously on better-sqlite3, with a statement cache.
+ *
+ * Stores build every query with Kysely (typed, no SQL strings assembled by hand) and run it
+ * through here so a whole domain action — order row, event row, assignments — commits inside
+ * one synchronous `sqlite.transaction(...)`, before the call returns. (Kysely's own async
+ * executor cannot hold a better-sqlite3 transaction across awaits.)
+ */
+import type { Statement } from 'better-sqlite3';
+import type { CompiledQuery } from 'kysely';
+import type { Sqlite } from './database.js';
+
+export class SyncQueries {
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
+  constructor(private readonly sqlite: Sqlite) {}
+
+  all<O>(q: CompiledQuery<O>): O[] {
+    return this.prepare(q).all(...q.parameters) as O[];
+  }
+
+  first<O>(q: CompiledQuery<O>): O | undefined {
+    return this.prepare(q).get(...q.parameters) as O | undefined;
+  }
+
+  /** Execute a write; returns the number of rows changed. */
+  run(q: CompiledQuery<unknown>): number {
+    return this.prepare(q).run(...q.parameters).changes;
+  }
+
+  private prepare(q: CompiledQuery<unknown>): Statement<unknown[]> {
+    let st = this.statements.get(q.sql);
+    if (!st) {
+      st = this.sqlite.prepare<unknown[]>(q.sql);
+      this.statements.set(q.sql, st);
+    }
+    return st;
+  }
+}
