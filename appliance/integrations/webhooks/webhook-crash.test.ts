@@ -22,7 +22,8 @@ const FIXTURE = fileURLToPath(new URL('./testing/crash-child.ts', import.meta.ur
 const EVENTS = 12;
 /** The child's webhooks.concurrency (testing/crash-child.ts). */
 const CONCURRENCY = 3;
-const DEADLINE_MS = 15_000;
+// Generous: two tsx child processes start on a possibly loaded 2-core CI box; the test is about loss, not speed.
+const DEADLINE_MS = 60_000;
 
 interface Child {
   proc: ChildProcess;
@@ -128,5 +129,5 @@ test('kill -9 during delivery loses no queued delivery; a fresh process delivers
   t.deepEqual(statuses(), { delivered: EVENTS });
   const elapsed = Date.now() - started;
   t.log(`requests ${rec.requests.length}, duplicates ${duplicates}, elapsed ${elapsed} ms`);
-  t.true(elapsed < 20_000);
+  t.true(elapsed < DEADLINE_MS);
 });
