@@ -209,3 +209,68 @@ export function assertFrame(call: string, frame: Uint8Array): void {
     throw new DriverError(call, null, `TDM frame must be ${FRAME_BYTES} bytes, got ${frame.length}`);
   }
 }
+
+/**
+ * A signalling-neutral view of the calls on one span's B channels, for the appliance's TDM legs
+ * (appliance/channel/tdm-channel.ts). PRI (Q.931), ISUP (Q.764) and China No.1 R2 (Q.421/Q.441)
+ * each map onto it in their own driver (drivers/libpri/tdm-adapter.ts …), so the channel layer
+ * never imports a concrete stack. Calls are named by the E1 timeslot of their bearer (the
+ * adapters translate CICs); causes are Q.850.
+ */
+export interface TdmOffer {
+  readonly timeslot: number;
+  readonly calling: string;
+  readonly callingName: string;
+  readonly called: string;
+  readonly presentation: 'allowed' | 'restricted' | 'unavailable';
+}
+
+export interface TdmHangup {
+  readonly timeslot: number;
+  /** Q.850 cause value. */
+  readonly cause: number;
+  /** Which side cleared first. */
+  readonly by: 'local' | 'remote';
+}
+
+export interface TdmSignallingEvents {
+  /** An inbound call (SETUP / IAM / seizure with ANI and DNIS complete). */
+  ring: TdmOffer;
+  /** Outbound: the far end is proceeding (CALL PROCEEDING); not every stack reports it. */
+  proceeding: { readonly timeslot: number };
+  /** Outbound: the far end alerts (ALERTING / ACM / R2 group B "subscriber free"). */
+  ringing: { readonly timeslot: number; readonly inband: boolean };
+  /** Outbound: the far end answered (CONNECT / ANM / R2 answer line signal). */
+  answer: { readonly timeslot: number };
+  /** The call on a timeslot is cleared, reported once per call. */
+  hangup: TdmHangup;
+}
+
+export interface TdmSetup {
+  /** Preferred timeslot; the stack picks an idle one when omitted. */
+  readonly timeslot?: number;
+  readonly called: string;
+  readonly calling: string;
+  readonly presentation?: 'allowed' | 'restricted' | 'unavailable';
+}
+
+/** Why an outbound call did not go out: values, so call control can try another route. */
+export type TdmSetupResult = { readonly ok: true; readonly timeslot: number } | { readonly ok: false; readonly reason: 'link-down' | 'busy' | 'blocked' | 'no-circuit' };
+
+export interface TdmSignalling {
+  readonly kind: 'pri' | 'isup' | 'r2';
+  readonly spanNo: number;
+  on<K extends keyof TdmSignallingEvents>(event: K, fn: (e: TdmSignallingEvents[K]) => void): this;
+  off<K extends keyof TdmSignallingEvents>(event: K, fn: (e: TdmSignallingEvents[K]) => void): this;
+  setup(p: TdmSetup): TdmSetupResult;
+  /** Inbound: CALL PROCEEDING (a no-op where the stack has none). */
+  proceeding(timeslot: number): void;
+  /** Inbound: ALERTING / ACM / R2 "subscriber free"; `inband` when tones or prompts follow. */
+  alerting(timeslot: number, inband?: boolean): void;
+  /** Inbound: PROGRESS with in-band information (early media). */
+  progress(timeslot: number): void;
+  /** Inbound: CONNECT / ANM / R2 answer. */
+  answer(timeslot: number): void;
+  /** Clear with a Q.850 cause; `hangup` follows once cleared. */
+  hangup(timeslot: number, cause: number): void;
+}

@@ -9,6 +9,10 @@
  * bridge mixes only legs of its own worker. Adding a leg of another worker to a bridge is a
  * ConflictError.
  *
+ * TDM legs (`createTdmEndpoint`, tdm-endpoint.ts) are E1 B channels whose frames stay on the
+ * main thread with the card; they cross to the worker through shared frame rings, not
+ * messages, and then mix, record and play exactly like RTP legs (`MediaLeg`).
+ *
  * At start the recording folder is scanned for `.part` files a crash left behind
  * (recorder/recovery.ts); each is reported as `recording.file.closed` with outcome
  * `interrupted` so the caller commits the row the crash prevented.
@@ -39,6 +43,7 @@ import {
   type TickStats,
   type WorkerEvent,
 } from './protocol.js';
+import { FrameRing, TdmEndpoint, type TdmEndpointOptions } from './tdm-endpoint.js';
 
 export interface MediaEngineOptions {
   /** Worker threads; 0 = one per core. */
@@ -98,7 +103,8 @@ interface Pending {
   reject(e: unknown): void;
 }
 
-class WorkerLink {
+/** @internal One worker thread and its request/reply bookkeeping. */
+export class WorkerLink {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   load = 0;
@@ -188,7 +194,7 @@ export class MediaEngine {
   private links: WorkerLink[] = [];
   private readonly emitter = new EventEmitter();
   private readonly affinity = new Map<string, WorkerLink>();
-  private readonly endpoints = new Map<string, RtpEndpoint>();
+  private readonly endpoints = new Map<string, RtpEndpoint | TdmEndpoint>();
   private readonly recordingWaiters = new Map<string, (e: RecordingClosedEvent) => void>();
   private seq = 0;
 
@@ -290,6 +296,31 @@ export class MediaEngine {
     }
   }
 
+  /**
+   * A TDM leg: the B channel `o.line` is pumped through shared frame rings to a worker, where
+   * the leg mixes, records and plays like an RTP leg (tdm-endpoint.ts).
+   */
+  async createTdmEndpoint(o: TdmEndpointOptions): Promise<TdmEndpoint> {
+    const slots = o.slots ?? 8;
+    const maxFill = o.maxFill ?? 3;
+    if (maxFill >= slots) throw new ConflictError(`maxFill ${maxFill} must be below the ring size ${slots}`);
+    const link = this.place(o.affinity);
+    const endpointId = this.id('tdm');
+    const rx = FrameRing.create(slots);
+    const tx = FrameRing.create(slots);
+    link.load++;
+    try {
+      await link.request({ cmd: 'endpoint.create-tdm', endpointId, rx: rx.buffer, tx: tx.buffer, maxFill });
+    } catch (err) {
+      link.load--;
+      throw err;
+    }
+    const ep = new TdmEndpoint(endpointId, o.line, rx, tx, link, this, maxFill);
+    this.endpoints.set(endpointId, ep);
+    ep.attach();
+    return ep;
+  }
+
   async createBridge(o: { affinity?: string } = {}): Promise<BridgeHandle> {
     const link = this.place(o.affinity);
     const bridgeId = this.id('br');
@@ -298,7 +329,7 @@ export class MediaEngine {
   }
 
   /** Play a prompt file or a tone into a leg; `done` resolves when it ends. */
-  async play(endpoint: RtpEndpoint, source: { wav: string } | { tone: ToneSpec }, o: { mix?: boolean } = {}): Promise<Playback> {
+  async play(endpoint: MediaLeg, source: { wav: string } | { tone: ToneSpec }, o: { mix?: boolean } = {}): Promise<Playback> {
     const playId = this.id('pl');
     const src: PlaySource = 'wav' in source ? { kind: 'wav', path: source.wav } : { kind: 'tone', spec: source.tone };
     const done = new Promise<Extract<WorkerEvent, { type: 'play.done' }>>((resolve) => {
@@ -388,6 +419,9 @@ export interface Playback {
   stop(): Promise<void>;
 }
 
+/** A leg the engine mixes: an RTP endpoint or a TDM endpoint. */
+export type MediaLeg = RtpEndpoint | TdmEndpoint;
+
 export class RtpEndpoint {
   /** @internal */
   readonly emitter = new EventEmitter();
@@ -434,7 +468,7 @@ export class RtpEndpoint {
 }
 
 export class BridgeHandle {
-  private readonly members = new Map<RtpEndpoint, { side: BridgeSide; tap: Tap | null }>();
+  private readonly members = new Map<MediaLeg, { side: BridgeSide; tap: Tap | null }>();
 
   constructor(
     readonly id: string,
@@ -443,12 +477,12 @@ export class BridgeHandle {
   ) {}
 
   /** @internal */
-  forget(ep: RtpEndpoint): void {
+  forget(ep: MediaLeg): void {
     this.members.delete(ep);
     ep.bridge = null;
   }
 
-  async add(ep: RtpEndpoint, o: { side?: BridgeSide } = {}): Promise<void> {
+  async add(ep: MediaLeg, o: { side?: BridgeSide } = {}): Promise<void> {
     if (ep.link !== this.link) throw new ConflictError(`endpoint ${ep.id} is on another media worker than bridge ${this.id} (use the same affinity)`);
     const side = o.side ?? (this.members.size === 0 ? 'caller' : 'agent');
     await this.link.request({ cmd: 'bridge.add', bridgeId: this.id, endpointId: ep.id, side });
@@ -456,13 +490,13 @@ export class BridgeHandle {
     ep.bridge = this;
   }
 
-  async remove(ep: RtpEndpoint): Promise<void> {
+  async remove(ep: MediaLeg): Promise<void> {
     await this.link.request({ cmd: 'bridge.remove', bridgeId: this.id, endpointId: ep.id });
     this.forget(ep);
   }
 
   /** Make a member a supervisor tap (listen / whisper / barge) or a party again (null). */
-  async tap(ep: RtpEndpoint, tap: { mode: Tap['mode']; target?: RtpEndpoint } | null): Promise<void> {
+  async tap(ep: MediaLeg, tap: { mode: Tap['mode']; target?: MediaLeg } | null): Promise<void> {
     const t: Tap | null = tap ? { mode: tap.mode, target: tap.target?.id ?? null } : null;
     await this.link.request({ cmd: 'bridge.tap', bridgeId: this.id, endpointId: ep.id, tap: t });
     const m = this.members.get(ep);

@@ -34,6 +34,12 @@ export const WorkerConfigSchema = z.object({
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
+/** A frame ring's memory: header + a power-of-two count of 160-byte frames (tdm-ring.ts). */
+const SharedRingSchema = z.custom<SharedArrayBuffer>(
+  (v) => v instanceof SharedArrayBuffer && v.byteLength > 32 && (v.byteLength - 32) % 160 === 0,
+  { message: 'expected a SharedArrayBuffer frame ring' },
+);
+
 export const PlaySourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('wav'), path: z.string().min(1) }),
   z.object({ kind: z.literal('tone'), spec: ToneSpecSchema }),
@@ -48,6 +54,18 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
     remote: AddressSchema.nullable(),
     telephoneEventPt: z.number().int().min(96).max(127),
     rtpTimeoutMs: z.number().int().min(0),
+  }),
+  /**
+   * A TDM leg (an E1 B channel on the main thread): its frames cross in two shared frame rings
+   * (tdm-ring.ts), `rx` line → worker and `tx` worker → line. Added in protocol 1 alongside the
+   * RTP endpoint; a worker without it answers VALIDATION naming `cmd`.
+   */
+  z.object({
+    cmd: z.literal('endpoint.create-tdm'),
+    endpointId: Id,
+    rx: SharedRingSchema,
+    tx: SharedRingSchema,
+    maxFill: z.number().int().min(1).max(64),
   }),
   z.object({ cmd: z.literal('endpoint.remote'), endpointId: Id, remote: AddressSchema }),
   z.object({ cmd: z.literal('endpoint.dtmf'), endpointId: Id, digits: z.array(Digit).min(1).max(64), durationMs: z.number().int().min(40).max(5000) }),

@@ -11,6 +11,8 @@
  *
  * RFC 4733 digits received on a bridged leg are relayed to the other parties as RFC 4733 (at
  * the end of the digit, with its duration) and reported as `endpoint.dtmf`.
+ * A leg is an RTP session or a TDM session (tdm-session.ts: an E1 B channel read from and
+ * written to shared frame rings); digits relayed to a TDM leg are sent in-band.
  * worker-main.ts runs this in a worker thread with real sockets; tests run it directly.
  */
 import type { Clock } from '../../core/clock.js';
@@ -24,6 +26,7 @@ import { CHINA_TONE_PLAN } from '../tones/tone-plan.js';
 import { mixCodes, openSource, Player } from './player.js';
 import type { Command, CommandResults, TickStats, WorkerEvent } from './protocol.js';
 import { RtpSession } from './rtp-session.js';
+import { TdmSession } from './tdm-session.js';
 import { Ticker, type TickerOptions } from './ticker.js';
 import type { SocketFactory } from './udp.js';
 
@@ -38,7 +41,7 @@ export interface WorkerCoreDeps {
 }
 
 interface Leg {
-  session: RtpSession;
+  session: RtpSession | TdmSession;
   output: Uint8Array;
   bridgeId: string | null;
 }
@@ -96,9 +99,20 @@ export class WorkerCore {
     switch (cmd.cmd) {
       case 'endpoint.create':
         return this.createEndpoint(cmd);
-      case 'endpoint.remote':
-        this.leg(cmd.endpointId).session.setRemote(cmd.remote);
+      case 'endpoint.create-tdm':
+        if (this.legs.has(cmd.endpointId)) throw new ConflictError(`endpoint ${cmd.endpointId} exists`);
+        this.legs.set(cmd.endpointId, {
+          session: new TdmSession({ id: cmd.endpointId, rx: cmd.rx, tx: cmd.tx, maxFill: cmd.maxFill }),
+          output: new Uint8Array(FRAME_SAMPLES),
+          bridgeId: null,
+        });
         return null;
+      case 'endpoint.remote': {
+        const session = this.leg(cmd.endpointId).session;
+        if (!(session instanceof RtpSession)) throw new ConflictError(`endpoint ${cmd.endpointId} is a TDM leg: it has no RTP remote`);
+        session.setRemote(cmd.remote);
+        return null;
+      }
       case 'endpoint.dtmf':
         this.leg(cmd.endpointId).session.sendDtmf(cmd.digits, cmd.durationMs);
         return null;
