@@ -3,12 +3,15 @@
  * built with Kysely (typed against store/schema.ts), compiled, and run synchronously on the
  * better-sqlite3 handle, as webhook-store.ts does: the ACD batches a tick's events into one
  * `appendEvents` call, which is one transaction (one fsync under synchronous=FULL).
+ * Configuration (queues, agents, memberships) lives in the tables of migration 0009.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, Selectable } from 'kysely';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Sqlite, Store } from '../store/database.js';
-import type { AcdCallbacksTable, AcdIntervalStatsTable } from '../store/schema.js';
+import type { AcdAgentsTable, AcdCallbacksTable, AcdIntervalStatsTable, AcdMembershipsTable } from '../store/schema.js';
 import type { AnyAcdEventRecord } from './acd-events.js';
+import type { AgentConfig, QueueConfig } from './model.js';
 import type { AcdStorePort, AgentStateRecord, CallbackRecord, IntervalStatsRecord } from './store-port.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
@@ -17,7 +20,10 @@ export class SqliteAcdStore implements AcdStorePort {
   private readonly sqlite: Sqlite;
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
+  constructor(
+    private readonly store: Pick<Store, 'sqlite' | 'db'>,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
+  ) {
     this.sqlite = store.sqlite;
   }
 
@@ -47,6 +53,13 @@ export class SqliteAcdStore implements AcdStorePort {
         .onConflict((oc) => oc.column('agent_id').doUpdateSet({ status: r.status, break_reason: r.breakReason, state: r.state, updated_at: r.updatedAt }))
         .compile(),
     );
+  }
+
+  saveAgentStates(rows: readonly AgentStateRecord[]): void {
+    if (rows.length === 0) return;
+    this.sqlite.transaction(() => {
+      for (const r of rows) this.saveAgentState(r);
+    })();
   }
 
   agentStates(): AgentStateRecord[] {
@@ -179,6 +192,69 @@ export class SqliteAcdStore implements AcdStorePort {
       acwMs: r.acw_ms,
       agentsRequired: r.agents_required,
     }));
+  }
+
+  saveQueueConfig(cfg: QueueConfig): void {
+    const now = this.clock.now();
+    const config = JSON.stringify(cfg);
+    this.run(
+      this.db
+        .insertInto('acd_queues')
+        .values({ id: cfg.id, name: cfg.name, strategy: cfg.strategy, config, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ name: cfg.name, strategy: cfg.strategy, config, updated_at: now }))
+        .compile(),
+    );
+  }
+
+  deleteQueueConfig(queueId: string): void {
+    this.run(this.db.deleteFrom('acd_queues').where('id', '=', queueId).compile());
+  }
+
+  saveAgentConfig(cfg: AgentConfig): void {
+    const now = this.clock.now();
+    const skills = JSON.stringify(cfg.skills);
+    this.sqlite.transaction(() => {
+      this.run(
+        this.db
+          .insertInto('acd_agents')
+          .values({ id: cfg.id, name: cfg.name, skills, created_at: now, updated_at: now })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ name: cfg.name, skills, updated_at: now }))
+          .compile(),
+      );
+      this.run(this.db.deleteFrom('acd_memberships').where('agent_id', '=', cfg.id).compile());
+      cfg.memberships.forEach((m, position) =>
+        this.run(
+          this.db
+            .insertInto('acd_memberships')
+            .values({ agent_id: cfg.id, queue_id: m.queueId, position, penalty: m.penalty, wrap_up_ms: m.wrapUpMs ?? null })
+            .compile(),
+        ),
+      );
+    })();
+  }
+
+  deleteAgentConfig(agentId: string): void {
+    this.run(this.db.deleteFrom('acd_agents').where('id', '=', agentId).compile());
+  }
+
+  loadConfig(): { queues: unknown[]; agents: unknown[] } {
+    const queues = this.all<{ config: string }>(this.db.selectFrom('acd_queues').select('config').orderBy('created_at').orderBy('id').compile()).map(
+      (r) => JSON.parse(r.config) as unknown,
+    );
+    const members = this.all<Selectable<AcdMembershipsTable>>(this.db.selectFrom('acd_memberships').selectAll().orderBy('agent_id').orderBy('position').compile());
+    const byAgent = new Map<string, { queueId: string; penalty: number; wrapUpMs?: number }[]>();
+    for (const m of members) {
+      let list = byAgent.get(m.agent_id);
+      if (!list) byAgent.set(m.agent_id, (list = []));
+      list.push({ queueId: m.queue_id, penalty: m.penalty, ...(m.wrap_up_ms !== null && { wrapUpMs: m.wrap_up_ms }) });
+    }
+    const agents = this.all<Selectable<AcdAgentsTable>>(this.db.selectFrom('acd_agents').selectAll().orderBy('created_at').orderBy('id').compile()).map((r) => ({
+      id: r.id,
+      name: r.name,
+      skills: JSON.parse(r.skills) as unknown,
+      memberships: byAgent.get(r.id) ?? [],
+    }));
+    return { queues, agents };
   }
 
   private prepare(q: CompiledQuery): Statement {

@@ -15,13 +15,17 @@
  *
  * Durations (queue wait, talk, hold, wrap-up) are measured on clock.monotonic(), so a wall
  * clock step cannot make a wait negative; stored timestamps are clock.now().
+ *
+ * Persistence: configuration changes are written through to the store (migration 0009) and
+ * `restore()` loads them after a restart, with agents' chosen status and pending callbacks.
+ * Interval closing and the midnight reset are acd-scheduler.ts; REST is acd-routes.ts.
  */
 import type { Channel, PartyNumber, PlayItem } from '../channel/channel.js';
 import { HangupCauses } from '../channel/q850.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { NotFoundError, ValidationError, type FieldIssue } from '../core/errors.js';
 import type { EventBus, EventMap } from '../core/events.js';
-import { newId } from '../core/ids.js';
+import { newId, newMonotonicId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import type { AcdEventMap, AcdEventType, AgentChangePayload, AnyAcdEventRecord } from './acd-events.js';
 import { assertStateTransition, assertStatusTransition, canBeOffered } from './agent-state.js';
@@ -42,11 +46,13 @@ import {
   type QueueOutcome,
   type RelaxationStep,
   type RingNoAnswerPolicy,
+  type SkillRequirement,
 } from './model.js';
 import type { AgentDialer, CallBridger, CallLiveness, CustomerDialer, DialOutcome, OfferedCall } from './ports.js';
 import { activeRequirements, activeStepIndex, checkSkills, nextRelaxation, validateAgentSkills, validateSteps } from './skills.js';
 import type { AcdStorePort, CallbackRecord, IntervalStatsRecord } from './store-port.js';
 import { intervalStats } from './interval-stats.js';
+import { parseAgentConfig, parseQueueConfig } from './acd-schemas.js';
 import { pick, type Candidate } from './strategies.js';
 import { WaitingList } from './waiting-list.js';
 
@@ -165,7 +171,8 @@ interface Entry {
   state: 'waiting' | 'offering' | 'gone';
   offer: OfferRt | null;
   timers: TimerHandle[];
-  leave: AbortController;
+  /** Aborted when the entry leaves its line; created only for announcement loops. */
+  leave: AbortController | null;
   detach: () => void;
   resolve: (o: QueueOutcome) => void;
   visited: Set<string>;
@@ -191,6 +198,17 @@ export interface Explanation {
   ineligible: { agentId: string; name: string; reasons: string[] }[];
   offeredTo: string[];
   callback: { readyAt: number; attempts: number; expiresAt: number; reasons: string[] } | null;
+}
+
+export interface RestoreReport {
+  queues: number;
+  agents: number;
+  /** Pending callbacks put back in line. */
+  callbacks: number;
+  /** Stored callbacks closed at restore (expired, attempts used up, queue gone). */
+  expiredCallbacks: number;
+  /** Stored configuration rows that failed validation (skipped), by field. */
+  issues: FieldIssue[];
 }
 
 export interface QueueSnapshot {
@@ -233,9 +251,11 @@ export class Acd {
   private readonly knownSkills: ReadonlySet<string> | undefined;
   private readonly random: () => number;
   private seq = 0;
+  private restoring = false;
   private dispatching = false;
   private again = false;
   private pendingEvents: AnyAcdEventRecord[] = [];
+  private readonly dirtyAgents = new Set<AgentRt>();
   private flushScheduled = false;
   private reconcileTimer: TimerHandle | null = null;
   /** Routing passes run so far (for the benchmark and tests). */
@@ -279,6 +299,7 @@ export class Acd {
     if (cfg.announce && cfg.announce.periodMs <= 0) issues.push({ path: `${p}.announce.periodMs`, message: 'must be > 0' });
     if (issues.length > 0) throw new ValidationError(`invalid queue ${cfg.id}`, issues);
     if (cfg.skills) validateSteps(cfg.skills, `${p}.skills`, this.knownSkills);
+    if (!this.restoring) this.deps.store.saveQueueConfig(cfg);
     const existing = this.queues.get(cfg.id);
     if (existing) {
       existing.cfg = cfg;
@@ -308,6 +329,7 @@ export class Acd {
       for (const s of Object.keys(cfg.skills))
         if (!this.knownSkills.has(s)) issues.push({ path: `agents.${cfg.id}.skills.${s}`, message: `unknown skill ${s}` });
     if (issues.length > 0) throw new ValidationError(`invalid agent ${cfg.id}`, issues);
+    if (!this.restoring) this.deps.store.saveAgentConfig(cfg);
     let a = this.agents.get(cfg.id);
     if (!a) {
       a = {
@@ -327,6 +349,7 @@ export class Acd {
       this.agents.set(cfg.id, a);
     }
     a.cfg = cfg;
+    a.removed = false; // re-added while finishing a call from before its removal
     for (const q of a.members.keys()) if (!cfg.memberships.some((m) => m.queueId === q)) this.queues.get(q)?.order.delete(cfg.id);
     a.members = new Map(cfg.memberships.map((m) => [m.queueId, { penalty: m.penalty, wrapUpMs: m.wrapUpMs }]));
     for (const m of cfg.memberships) {
@@ -339,6 +362,8 @@ export class Acd {
   /** Remove an agent. One on a call keeps it to the end (and its wrap-up), then disappears. */
   removeAgent(agentId: string): void {
     const a = this.agent(agentId);
+    if (a.removed) throw new NotFoundError('agent', agentId);
+    this.deps.store.deleteAgentConfig(agentId);
     a.removed = true;
     for (const q of a.members.keys()) this.queues.get(q)?.order.delete(agentId);
     a.members.clear();
@@ -353,6 +378,7 @@ export class Acd {
    */
   deleteQueue(queueId: string, fallbackQueueId = this.opts.fallbackQueueId): void {
     const q = this.queue(queueId);
+    this.deps.store.deleteQueueConfig(queueId);
     const fallback = fallbackQueueId && fallbackQueueId !== queueId ? this.queues.get(fallbackQueueId) : undefined;
     for (const a of this.agents.values()) if (a.members.delete(queueId)) a.cfg = { ...a.cfg, memberships: a.cfg.memberships.filter((m) => m.queueId !== queueId) };
     for (const e of q.waiting.list()) {
@@ -370,8 +396,101 @@ export class Acd {
     }
     this.queues.delete(queueId);
     for (const other of this.queues.values())
-      if (other.cfg.overflow?.kind === 'queue' && other.cfg.overflow.queueId === queueId) other.cfg = { ...other.cfg, overflow: { kind: 'hangup' } };
+      if (other.cfg.overflow?.kind === 'queue' && other.cfg.overflow.queueId === queueId) {
+        other.cfg = { ...other.cfg, overflow: { kind: 'hangup' } };
+        this.deps.store.saveQueueConfig(other.cfg);
+      }
     this.dispatch();
+  }
+
+  /** Queue configurations, in creation order. */
+  queueConfigs(): QueueConfig[] {
+    return [...this.queues.values()].map((q) => q.cfg);
+  }
+
+  queueConfig(queueId: string): QueueConfig {
+    return this.queue(queueId).cfg;
+  }
+
+  /** Agent configurations (agents removed while on a call are no longer listed). */
+  agentConfigs(): AgentConfig[] {
+    return [...this.agents.values()].filter((a) => !a.removed).map((a) => a.cfg);
+  }
+
+  agentConfig(agentId: string): AgentConfig {
+    const a = this.agent(agentId);
+    if (a.removed) throw new NotFoundError('agent', agentId);
+    return a.cfg;
+  }
+
+  /**
+   * After a restart: load the stored configuration (checked with the REST schemas and the same
+   * cross-reference rules as upsert; a bad row is skipped and reported with field paths), put
+   * agents back in the status they chose (state idle: calls did not survive; an agent stored
+   * in a call gets an `acd.agent.reconciled` event), and resume pending callbacks in their
+   * queue's line. Call once, before start() and before callers arrive.
+   */
+  restore(): RestoreReport {
+    const report: RestoreReport = { queues: 0, agents: 0, callbacks: 0, expiredCallbacks: 0, issues: [] };
+    const { queues, agents } = this.deps.store.loadConfig();
+    const skip = (err: unknown): void => {
+      if (err instanceof ValidationError) report.issues.push(...err.issues);
+      else throw err;
+    };
+    this.restoring = true;
+    try {
+      const parsed: QueueConfig[] = [];
+      queues.forEach((raw, i) => {
+        const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : String(i);
+        try {
+          parsed.push(parseQueueConfig(raw, `queues.${id}`));
+        } catch (err) {
+          skip(err);
+        }
+      });
+      // Two passes so an overflow may name a queue stored after it.
+      for (const cfg of parsed) {
+        try {
+          this.upsertQueue(cfg.overflow?.kind === 'queue' ? { ...cfg, overflow: { kind: 'hangup' } } : cfg);
+        } catch (err) {
+          skip(err);
+        }
+      }
+      for (const cfg of parsed) {
+        if (!this.queues.has(cfg.id)) continue;
+        try {
+          if (cfg.overflow?.kind === 'queue') this.upsertQueue(cfg);
+          report.queues++;
+        } catch (err) {
+          skip(err);
+        }
+      }
+      agents.forEach((raw, i) => {
+        const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : String(i);
+        try {
+          this.upsertAgent(parseAgentConfig(raw, `agents.${id}`));
+          report.agents++;
+        } catch (err) {
+          skip(err);
+        }
+      });
+    } finally {
+      this.restoring = false;
+    }
+    for (const row of this.deps.store.agentStates()) {
+      const a = this.agents.get(row.agentId);
+      if (!a || a.removed) continue;
+      if (row.state !== 'idle') this.reconciled(a, null, `restart (stored state ${row.state})`);
+      if (row.status !== a.status) this.changeStatus(a, row.status, row.breakReason, 'acd');
+    }
+    for (const cb of this.deps.store.pendingCallbacks()) {
+      if (this.entries.has(cb.id)) continue;
+      if (this.restoreCallback(cb)) report.callbacks++;
+      else report.expiredCallbacks++;
+    }
+    if (report.issues.length > 0) this.deps.log.error({ issues: report.issues }, 'acd configuration rows skipped');
+    this.dispatch();
+    return report;
   }
 
   // ---------------------------------------------------------------- agent status (the person's)
@@ -571,6 +690,11 @@ export class Acd {
     return rows;
   }
 
+  /** Stored interval aggregates of a queue with from ≤ start < to (every interval length). */
+  intervalStats(queueId: string, from: number, to: number): IntervalStatsRecord[] {
+    return this.deps.store.intervalStats(queueId, from, to);
+  }
+
   /** Reset the real-time counters (e.g. at local midnight). */
   resetRealtime(): void {
     for (const k of this.realtime.keys()) this.realtime.set(k, emptyCounts());
@@ -613,15 +737,14 @@ export class Acd {
 
   private newEntry(p: Pick<Entry, 'id' | 'callId' | 'queueId' | 'kind' | 'channel' | 'party' | 'tier' | 'priority' | 'steps' | 'resolve' | 'visited'>): Entry {
     const mono = this.mono();
-    return { ...p, placeAt: mono, seq: this.seq++, enqueuedMono: mono, state: 'waiting', offer: null, timers: [], leave: new AbortController(), detach: () => {}, callback: null, wake: null };
+    return { ...p, placeAt: mono, seq: this.seq++, enqueuedMono: mono, state: 'waiting', offer: null, timers: [], leave: null, detach: () => {}, callback: null, wake: null };
   }
 
   private join(q: QueueRt, e: Entry): void {
     e.queueId = q.cfg.id;
     e.visited.add(q.cfg.id);
-    const inbound = [...q.waiting].filter((x) => x.kind === 'inbound').length;
     const refuse: 'full' | 'empty' | null =
-      q.cfg.maxLength > 0 && inbound >= q.cfg.maxLength ? 'full' : this.isEmpty(q, q.cfg.joinWhenEmpty) ? 'empty' : null;
+      q.cfg.maxLength > 0 && this.inboundWaiting(q) >= q.cfg.maxLength ? 'full' : this.isEmpty(q, q.cfg.joinWhenEmpty) ? 'empty' : null;
     if (refuse) {
       this.emit('queue.caller.rejected', { queueId: q.cfg.id, callId: e.callId, reason: refuse }, { queueId: q.cfg.id, callId: e.callId });
       if (q.cfg.overflow) this.applyTarget(e, q.cfg.overflow, refuse, 0);
@@ -677,7 +800,8 @@ export class Acd {
     e.wake = null;
     e.detach();
     e.detach = () => {};
-    e.leave.abort(LEFT);
+    e.leave?.abort(LEFT);
+    e.leave = null;
   }
 
   private waitOf(e: Entry): number {
@@ -763,6 +887,12 @@ export class Acd {
     this.emit('queue.caller.moved', { queueId: from, callId: e.callId, toQueueId: to.cfg.id, toHead, by }, { queueId: from, callId: e.callId });
   }
 
+  private inboundWaiting(q: QueueRt): number {
+    let n = 0;
+    for (const x of q.waiting) if (x.kind === 'inbound') n++;
+    return n;
+  }
+
   private isEmpty(q: QueueRt, rule: EmptyRule): boolean {
     if (rule === 'never') return false;
     for (const id of q.order.keys()) {
@@ -820,7 +950,7 @@ export class Acd {
       state: 'waiting',
       offer: null,
       timers: [],
-      leave: new AbortController(),
+      leave: null,
       detach: () => {},
       callback: cb,
       wake: null,
@@ -927,12 +1057,67 @@ export class Acd {
       cb.nextAttemptAt = now + cfg.retryDelayMs;
       cb.updatedAt = now;
       this.deps.store.saveCallback(cb);
-      const again: Entry = { ...e, state: 'waiting', offer: null, timers: [], leave: new AbortController(), detach: () => {}, wake: null };
+      const again: Entry = { ...e, state: 'waiting', offer: null, timers: [], leave: null, detach: () => {}, wake: null };
       this.entries.set(again.id, again);
       q.waiting.insert(again);
       this.armEntry(q, again);
     }
     this.dispatch();
+  }
+
+  /** Put a stored callback back in line (true), or close it when it can no longer run (false). */
+  private restoreCallback(cb: CallbackRecord): boolean {
+    const now = this.deps.clock.now();
+    const q = this.queues.get(cb.queueId) ?? (this.opts.fallbackQueueId ? this.queues.get(this.opts.fallbackQueueId) : undefined);
+    const cfg = q?.cfg.callback ?? DEFAULT_CALLBACK;
+    const close = (why: 'expired' | 'attempts-exhausted' | 'queue-deleted'): false => {
+      cb.status = why === 'attempts-exhausted' ? 'failed' : 'expired';
+      cb.updatedAt = now;
+      this.deps.store.saveCallback(cb);
+      this.emit('queue.callback.expired', { queueId: cb.queueId, callbackId: cb.id, attempts: cb.attempts, why }, { queueId: cb.queueId, callId: cb.callId });
+      return false;
+    };
+    if (!q) return close('queue-deleted');
+    if (cb.expiresAt <= now) return close('expired');
+    if (cb.status === 'in-progress') {
+      // The attempt was cut off by the restart: it counts, and the next one may start at once.
+      if (cb.attempts >= cfg.maxAttempts) return close('attempts-exhausted');
+      cb.status = 'pending';
+      cb.agentId = null;
+      cb.nextAttemptAt = now;
+      cb.updatedAt = now;
+      this.deps.store.saveCallback(cb);
+    }
+    cb.queueId = q.cfg.id;
+    const mono = this.mono();
+    const waited = Math.max(0, now - cb.requestedAt);
+    const e: Entry = {
+      id: cb.id,
+      callId: cb.callId,
+      queueId: q.cfg.id,
+      kind: 'callback',
+      channel: null,
+      party: { number: cb.number, presentation: 'allowed' },
+      tier: cb.tier,
+      priority: cb.priority,
+      placeAt: mono - waited,
+      seq: this.seq++,
+      enqueuedMono: mono - waited,
+      steps: q.cfg.skills ?? [],
+      state: 'waiting',
+      offer: null,
+      timers: [],
+      leave: null,
+      detach: () => {},
+      resolve: () => {},
+      visited: new Set([q.cfg.id]),
+      callback: cb,
+      wake: null,
+    };
+    this.entries.set(e.id, e);
+    q.waiting.insert(e);
+    this.armEntry(q, e);
+    return true;
   }
 
   private finishCallbackRecord(e: Entry, cb: CallbackRecord, why: 'expired' | 'attempts-exhausted'): void {
@@ -973,53 +1158,70 @@ export class Acd {
       }
     if (active.size === 0) return;
     const cursors = [...active].map((q) => ({ list: q.waiting.view(), i: 0 }));
+    // Requirement sets (per queue) no idle agent met earlier in this pass. The idle set only
+    // shrinks during a pass, so such a set stays unmet: callers sharing it are skipped cheaply.
+    const unmet = new Map<QueueRt, Set<readonly SkillRequirement[]>>();
+    const mono = this.mono();
     // k-way merge of the queues' lines in service order.
     while (this.idle.size > 0) {
       let best: { list: readonly Entry[]; i: number } | null = null;
+      let b: Entry | undefined;
       for (const c of cursors) {
         const cur = c.list[c.i];
         if (!cur) continue;
-        const b = best?.list[best.i];
-        if (!b || cur.priority > b.priority || (cur.priority === b.priority && (cur.placeAt < b.placeAt || (cur.placeAt === b.placeAt && cur.seq < b.seq)))) best = c;
+        if (!b || cur.priority > b.priority || (cur.priority === b.priority && (cur.placeAt < b.placeAt || (cur.placeAt === b.placeAt && cur.seq < b.seq)))) {
+          best = c;
+          b = cur;
+        }
       }
-      if (!best) break;
-      const e = best.list[best.i++]!;
-      if (e.state === 'waiting' && this.callbackReady(e)) this.match(e);
+      if (!best || !b) break;
+      best.i++;
+      if (b.state !== 'waiting') continue;
+      const q = this.queues.get(b.queueId);
+      if (!q) continue;
+      const reqs = activeRequirements(b.steps, mono - b.enqueuedMono);
+      if (unmet.get(q)?.has(reqs)) continue;
+      if (!this.callbackReady(b)) continue;
+      if (!this.match(q, b, reqs, mono)) {
+        let set = unmet.get(q);
+        if (!set) unmet.set(q, (set = new Set()));
+        set.add(reqs);
+      }
     }
   }
 
-  private match(e: Entry): void {
-    const q = this.queues.get(e.queueId);
-    if (!q) return;
-    const mono = this.mono();
-    const reqs = activeRequirements(e.steps, mono - e.enqueuedMono);
+  /** Offer `e` the best idle agent for it; false when no idle agent is eligible. */
+  private match(q: QueueRt, e: Entry, reqs: readonly SkillRequirement[], mono: number): boolean {
     const candidates: Candidate[] = [];
-    const consider = (a: AgentRt): void => {
-      const m = a.members.get(q.cfg.id);
-      if (!m || !this.idle.has(a) || a.notBeforeMono > mono) return;
+    const qid = q.cfg.id;
+    const fromIdle = this.idle.size <= q.order.size;
+    const pool: Iterable<AgentRt | string> = fromIdle ? this.idle : q.order.keys();
+    for (const x of pool) {
+      const a = typeof x === 'string' ? this.agents.get(x)! : x;
+      const m = a.members.get(qid);
+      if (!m || (!fromIdle && !this.idle.has(a)) || a.notBeforeMono > mono) continue;
       const sk = checkSkills(a.cfg.skills, reqs);
-      if (!sk.ok) return;
+      if (!sk.ok) continue;
       candidates.push({
         agentId: a.cfg.id,
         penalty: m.penalty,
-        calls: a.calls.get(q.cfg.id) ?? 0,
-        lastCallEndedAt: a.lastEnded.get(q.cfg.id) ?? null,
+        calls: a.calls.get(qid) ?? 0,
+        lastCallEndedAt: a.lastEnded.get(qid) ?? null,
         order: q.order.get(a.cfg.id) ?? 0,
         skillScore: sk.score,
       });
-    };
-    if (this.idle.size <= q.order.size) for (const a of this.idle) consider(a);
-    else for (const id of q.order.keys()) consider(this.agents.get(id)!);
-    if (candidates.length === 0) return;
+    }
+    if (candidates.length === 0) return false;
     const p = pick(candidates, { strategy: q.cfg.strategy, rrLastOrder: q.rrLastOrder, random: this.random }, this.deps.clock.now());
     const chosen = p.mode === 'parallel' ? p.agents : p.agents.slice(0, 1);
-    if (chosen.length === 0) return;
+    if (chosen.length === 0) return false;
     q.rrLastOrder = q.order.get(chosen[0]!) ?? null;
     this.startOffer(q, e, chosen.map((id) => this.agents.get(id)!));
+    return true;
   }
 
   private startOffer(q: QueueRt, e: Entry, agents: AgentRt[]): void {
-    const offer: OfferRt = { id: newId('offer', this.deps.clock), entry: e, pending: new Set(agents.map((a) => a.cfg.id)), ctrl: new AbortController(), timer: null, settled: false };
+    const offer: OfferRt = { id: newMonotonicId('offer', this.deps.clock), entry: e, pending: new Set(agents.map((a) => a.cfg.id)), ctrl: new AbortController(), timer: null, settled: false };
     e.state = 'offering';
     e.offer = offer;
     for (const a of agents) {
@@ -1054,9 +1256,11 @@ export class Acd {
     if (r.outcome === 'answered') {
       offer.settled = true;
       offer.timer?.cancel();
+      // Stop the other phones still ringing (ring-all); with none left there is nothing to abort.
+      const others = offer.pending.size > 0;
       for (const id of offer.pending) this.releaseOffered(offer, this.agents.get(id)!, 'cancelled');
       offer.pending.clear();
-      offer.ctrl.abort(LEFT);
+      if (others) offer.ctrl.abort(LEFT);
       this.emit('acd.offer.ended', { offerId: offer.id, callId: e.callId, queueId: e.queueId, agentId: a.cfg.id, outcome: 'answered' }, { queueId: e.queueId, agentId: a.cfg.id, callId: e.callId });
       a.offer = null;
       e.offer = null;
@@ -1242,8 +1446,17 @@ export class Acd {
     }
   }
 
+  /** Mark the agent's row for the end-of-tick write (flush), like the tick's events. */
   private saveAgent(a: AgentRt): void {
-    this.deps.store.saveAgentState({ agentId: a.cfg.id, status: a.status, breakReason: a.breakReason, state: a.state, updatedAt: this.deps.clock.now() });
+    this.dirtyAgents.add(a);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
   }
 
   private staffed(q: QueueRt): number {
@@ -1258,7 +1471,8 @@ export class Acd {
   private async announceLoop(q: QueueRt, e: Entry): Promise<void> {
     const cfg = q.cfg.announce;
     const ch = e.channel;
-    if (!cfg || !ch) return;
+    if (!cfg || !ch || e.state === 'gone') return;
+    e.leave ??= new AbortController();
     const leave = e.leave.signal;
     const clock = this.deps.clock;
     while (!leave.aborted && !ended(ch)) {
@@ -1303,22 +1517,33 @@ export class Acd {
   private emit<T extends AcdEventType>(type: T, payload: AcdEventMap[T], ids: { queueId?: string | null; agentId?: string | null; callId?: string | null }): void {
     const ev = this.deps.bus.publish(type, payload as EventMap[T]);
     this.pendingEvents.push({ id: ev.id, at: ev.at, type, queueId: ids.queueId ?? null, agentId: ids.agentId ?? null, callId: ids.callId ?? null, payload } as AnyAcdEventRecord);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
+    this.scheduleFlush();
   }
 
-  /** Write buffered events to the store (one batch per tick). */
+  /**
+   * Write the tick's buffered events and changed agent rows to the store, one transaction each
+   * (a routing decision then costs no synchronous disk write of its own).
+   */
   flush(): void {
     this.flushScheduled = false;
-    if (this.pendingEvents.length === 0) return;
-    const batch = this.pendingEvents;
-    this.pendingEvents = [];
-    try {
-      this.deps.store.appendEvents(batch);
-    } catch (err) {
-      this.deps.log.error({ err, events: batch.length }, 'acd events not stored');
+    if (this.pendingEvents.length > 0) {
+      const batch = this.pendingEvents;
+      this.pendingEvents = [];
+      try {
+        this.deps.store.appendEvents(batch);
+      } catch (err) {
+        this.deps.log.error({ err, events: batch.length }, 'acd events not stored');
+      }
+    }
+    if (this.dirtyAgents.size > 0) {
+      const now = this.deps.clock.now();
+      const rows = [...this.dirtyAgents].map((a) => ({ agentId: a.cfg.id, status: a.status, breakReason: a.breakReason, state: a.state, updatedAt: now }));
+      this.dirtyAgents.clear();
+      try {
+        this.deps.store.saveAgentStates(rows);
+      } catch (err) {
+        this.deps.log.error({ err, agents: rows.length }, 'acd agent states not stored');
+      }
     }
   }
 

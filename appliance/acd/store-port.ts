@@ -1,10 +1,11 @@
 /**
  * The ACD's store port (DESIGN.md: each domain module declares its own port). acd-store.ts
  * implements it on SQLite with Kysely; testing/memory-acd-store.ts in memory for simulations.
- * Writes are synchronous so a change is committed before the ACD moves on.
+ * Writes are synchronous; the ACD batches a tick's events and changed agent rows into one call
+ * each (at the end of the tick, or on flush()/stop()).
  */
 import type { AnyAcdEventRecord } from './acd-events.js';
-import type { AgentState, AgentStatus, CustomerTier } from './model.js';
+import type { AgentConfig, AgentState, AgentStatus, CustomerTier, QueueConfig } from './model.js';
 
 export const CallbackStatuses = ['pending', 'in-progress', 'completed', 'expired', 'failed'] as const;
 export type CallbackStatus = (typeof CallbackStatuses)[number];
@@ -62,10 +63,25 @@ export interface IntervalStatsRecord {
 export interface AcdStorePort {
   appendEvents(events: readonly AnyAcdEventRecord[]): void;
   saveAgentState(row: AgentStateRecord): void;
+  /** Several agents' rows in one transaction (the ACD writes a tick's changes at once). */
+  saveAgentStates(rows: readonly AgentStateRecord[]): void;
   saveCallback(row: CallbackRecord): void;
   pendingCallbacks(): CallbackRecord[];
   /** Raw events with from ≤ at < to, in order. */
   events(from: number, to: number): AnyAcdEventRecord[];
   saveIntervalStats(rows: readonly IntervalStatsRecord[]): void;
   intervalStats(queueId: string, from: number, to: number): IntervalStatsRecord[];
+  /** Stored agent status/state rows (for restore after a restart). */
+  agentStates(): AgentStateRecord[];
+  // Configuration (migration 0009): what the operator set up, loaded at start.
+  saveQueueConfig(cfg: QueueConfig): void;
+  /** Also removes the queue's memberships. */
+  deleteQueueConfig(queueId: string): void;
+  saveAgentConfig(cfg: AgentConfig): void;
+  deleteAgentConfig(agentId: string): void;
+  /**
+   * Every stored queue and agent, as raw JSON values: the ACD checks them with the same
+   * schemas as REST input (acd-schemas.ts) before applying them.
+   */
+  loadConfig(): { queues: unknown[]; agents: unknown[] };
 }

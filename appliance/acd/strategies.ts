@@ -54,7 +54,8 @@ const byLeastRecent: Compare = (a, b) => (a.lastCallEndedAt ?? -Infinity) - (b.l
 const byOrder: Compare = (a, b) => a.order - b.order;
 
 export function pick(candidates: readonly Candidate[], queue: StrategyQueueView, _now: number): Pick {
-  if (candidates.length === 0) return { mode: queue.strategy === 'ring-all' ? 'parallel' : 'sequential', agents: [] };
+  if (candidates.length <= 1)
+    return { mode: queue.strategy === 'ring-all' ? 'parallel' : 'sequential', agents: candidates.length === 1 ? [candidates[0]!.agentId] : [] };
   const best = Math.min(...candidates.map((c) => c.penalty));
   const tier = candidates.filter((c) => c.penalty === best);
   const ids = (list: Candidate[]): string[] => list.map((c) => c.agentId);

@@ -15,6 +15,8 @@ export const ScopeDescriptions = {
   'customers:write': 'Create and change customer profiles and accounts',
   'workorders:read': 'Read work orders and their history',
   'workorders:write': 'Create work orders and move them through the workflow',
+  'admin:workorders': 'Change work-order types and forms, categories, departments, calendars, SLA policies and visit rules',
+  'messages:write': 'Send messages and publish internal announcements',
   'workorders:act-as': 'Name the person (X-Acting-User, -Roles, -Departments) a work-order or knowledge action is taken for',
   'customers:tiers': 'Change the customer tier rules (re-evaluates every customer)',
   'calls:read': 'Read calls, CDRs and recordings metadata',
@@ -24,6 +26,9 @@ export const ScopeDescriptions = {
   'knowledge:read': 'Read knowledge-base articles',
   'knowledge:write': 'Create and change knowledge-base articles',
   'reports:read': 'Read reports and interval statistics',
+  'ivr:read': 'Read IVR flows, their versions and node traffic; run the flow simulator',
+  'ivr:write': 'Save IVR flow drafts, publish and roll back versions',
+  'acd:supervise': "Change an ACD agent's status on their behalf (log in, break, log out)",
 } as const;
 
 export type Scope = keyof typeof ScopeDescriptions;

@@ -49,7 +49,8 @@ export const ConfigSchema = z
     sip: z
       .object({
         host: host.default('127.0.0.1'),
-        port: port.default(5060),
+        /** 0 = any free port (tests). */
+        port: z.number().int().min(0).max(65535).default(5060),
         transports: z.array(z.enum(['udp', 'tcp', 'tls'])).min(1).default(['udp', 'tcp']),
         tlsPort: port.default(5061),
         tlsCert: z.string().optional(),
@@ -60,6 +61,36 @@ export const ConfigSchema = z
         t4: z.number().int().min(500).max(60000).default(5000),
         userAgent: z.string().min(1).max(64).default('hotline'),
         realm: z.string().min(1).default('hotline.local'),
+        /** Digest algorithms challenged, in order (RFC 7616 §3.7); ['MD5'] for phones that stop at an unknown one (baresip 1.0). */
+        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
+        /** Registrar (RFC 3261 §10.3): seconds; qualify = OPTIONS keepalive period (0: off). */
+        registrar: z
+          .object({
+            minExpires: z.number().int().min(1).max(3600).default(60),
+            maxExpires: z.number().int().min(60).max(86400).default(3600),
+            defaultExpires: z.number().int().min(60).max(86400).default(3600),
+            qualifySeconds: z.number().int().min(0).max(3600).default(30),
+          })
+          .strict()
+          .prefault({}),
+        /** SIP security (RELIABILITY.md S4, S5, S9, S11). */
+        security: z
+          .object({
+            /** CIDR blocks never rate-limited or banned: SIP trunks, management networks. */
+            trustedNetworks: z.array(z.string().min(1)).default([]),
+            rateLimit: z.number().int().min(1).max(100000).default(30),
+            rateWindowMs: z.number().int().min(100).max(600000).default(2000),
+            floodBanSeconds: z.number().int().min(1).max(604800).default(300),
+            authMaxFailures: z.number().int().min(1).max(1000).default(10),
+            authWindowSeconds: z.number().int().min(1).max(86400).default(60),
+            authBanSeconds: z.number().int().min(1).max(604800).default(900),
+            dropScanners: z.boolean().default(true),
+            /** Admission control: past this many server transactions, new requests get 503 + Retry-After. */
+            maxServerTransactions: z.number().int().min(10).max(1000000).default(20000),
+            retryAfterSeconds: z.number().int().min(1).max(3600).default(5),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

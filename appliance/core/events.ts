@@ -10,7 +10,7 @@
  * A failing subscriber is logged and never breaks the publisher or other subscribers.
  */
 import type { Clock } from './clock.js';
-import { ulid } from './ids.js';
+import { monotonicUlid } from './ids.js';
 import type { Logger } from './log.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
@@ -45,7 +45,7 @@ export class EventBus {
   constructor(private readonly deps: { clock: Clock; log: Logger }) {}
 
   publish<T extends EventType>(type: T, payload: EventMap[T]): AppEvent<T> {
-    const event: AppEvent<T> = { id: ulid(this.deps.clock), type, at: this.deps.clock.now(), payload };
+    const event: AppEvent<T> = { id: monotonicUlid(this.deps.clock), type, at: this.deps.clock.now(), payload };
     for (const h of this.byType.get(type) ?? []) this.deliver(() => (h as Handler<T>)(event), type);
     for (const h of this.any) this.deliver(() => h(event as unknown as AnyAppEvent), type);
     return event;

@@ -10,7 +10,8 @@
  *   print the control-panel URL and, on the first start only, a one-time setup code.
  *
  * SIGTERM/SIGINT drain gracefully (lifecycle.ts); a second signal forces the stop. Exit 0 after
- * a clean stop. The SIP listener (config.sip) is not opened here yet: the SIP issue adds it.
+ * a clean stop. SIP (config.sip) opens after the database: extensions, registrar, bans and the firewall
+ * (wireSip); the listener's transports sit behind the firewall.
  */
 import path from 'node:path';
 import express, { type ErrorRequestHandler } from 'express';
@@ -33,6 +34,8 @@ import { createHealthRouter } from '../ops/health.js';
 import { createMetrics } from '../ops/metrics.js';
 import { issueSetupCodeOnFirstStart } from '../ops/setup-code.js';
 import { DB_FILE_NAME, ensureWritableDir, openStore, type Store } from '../store/database.js';
+import { createSipAccess, type SipAccess } from '../sip/registrar/index.js';
+import { SipEndpoint } from '../sip/ua/endpoint.js';
 import { createPanel } from '../../control-panel/panel.js';
 import type { AuditLog } from '../ops/audit.js';
 import { listenHttp } from './http-server.js';
@@ -155,6 +158,7 @@ async function boot(core: Core): Promise<void> {
   lifecycle.onClose('http', (forced) => server.close(forced));
 
   for (const s of integrations.services) await s.start();
+  await wireSip(core, store);
 
   const setupCode = issueSetupCodeOnFirstStart(store, clock);
   lifecycle.markReady(version);
@@ -200,6 +204,40 @@ function wireIntegrations(core: Core, store: Store): Integrations {
     audit: api.audit,
     services: [{ name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() }],
   };
+}
+
+/**
+ * SIP access (sip/registrar, sip/security, sip/auth) and the SIP listener on config.sip. Until call
+ * control is wired, requests other than REGISTER are authenticated and answered 480
+ * (registrarHandler). The B2BUA's UserAgent takes `access.registrar` (RegistrarPort via onRegister,
+ * ContactLocator via locate) and `access.authenticator` (InviteGuard via check) instead.
+ */
+async function wireSip(core: Core, store: Store): Promise<{ access: SipAccess; endpoint: SipEndpoint }> {
+  const { config, clock, log, bus, lifecycle } = core;
+  const sec = config.sip.security;
+  const reg = config.sip.registrar;
+  let endpoint: SipEndpoint | null = null;
+  const access = createSipAccess(
+    { store, clock, log, bus },
+    {
+      realm: config.sip.realm,
+      userAgent: config.sip.userAgent,
+      algorithms: config.sip.digestAlgorithms,
+      whitelist: sec.trustedNetworks,
+      registrar: { minExpires: reg.minExpires, maxExpires: reg.maxExpires, defaultExpires: reg.defaultExpires },
+      qualifyIntervalMs: reg.qualifySeconds * 1000,
+      guard: { ipMaxFailures: sec.authMaxFailures, ipWindowMs: sec.authWindowSeconds * 1000, ipBanMs: sec.authBanSeconds * 1000 },
+      firewall: { rateLimit: sec.rateLimit, rateWindowMs: sec.rateWindowMs, floodBanMs: sec.floodBanSeconds * 1000, dropScanners: sec.dropScanners },
+      admission: { load: () => endpoint?.layer.serverCount ?? 0, limit: sec.maxServerTransactions, retryAfterSeconds: sec.retryAfterSeconds },
+    },
+  );
+  lifecycle.onClose('sip access', () => access.close());
+  const ep = await SipEndpoint.listen(config.sip, { clock, handler: access.handler, wrapTransport: (t) => access.firewall.wrap(t) });
+  endpoint = ep;
+  lifecycle.onClose('sip', () => ep.close());
+  access.attach(ep);
+  log.info({ transports: ep.transports.map((t) => `${t.protocol}:${t.localAddress().host}:${t.localAddress().port}`) }, 'sip listening');
+  return { access, endpoint: ep };
 }
 
 function lastResortErrorHandler(log: Logger): ErrorRequestHandler {

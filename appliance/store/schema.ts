@@ -516,6 +516,35 @@ export interface AcdIntervalStatsTable {
   agents_required: number | null;
 }
 
+// ---- ACD configuration (migration 0009, appliance/acd) ----
+
+export interface AcdQueuesTable {
+  id: string;
+  name: string;
+  strategy: 'ring-all' | 'least-recent' | 'fewest-calls' | 'rr-memory' | 'linear' | 'random' | 'skills-based';
+  /** JSON: the whole QueueConfig. */
+  config: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AcdAgentsTable {
+  id: string;
+  name: string;
+  /** JSON: skill → proficiency 1–5. */
+  skills: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AcdMembershipsTable {
+  agent_id: string;
+  queue_id: string;
+  position: number;
+  penalty: number;
+  wrap_up_ms: number | null;
+}
+
 // ---- IVR flows and node traffic (migration 0007, appliance/ivr) ----
 
 export interface IvrFlowsTable {
@@ -538,6 +567,156 @@ export interface IvrNodeTrafficTable {
   node_id: string;
   visits: Generated<number>;
   abandons: Generated<number>;
+}
+
+// ---- work orders part 2 (migration 0012, appliance/workorders + appliance/messages) ----
+
+export interface WorkorderFtsTable {
+  rowid: number;
+  order_id: string;
+  title: string;
+  address: string;
+}
+
+export interface VisitRulesTable {
+  id: string;
+  name: string;
+  position: Generated<number>;
+  type_id: string | null;
+  kind: string | null;
+  sample_percent: number;
+  due_minutes: Generated<number>;
+  active: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkorderVisitsTable {
+  id: string;
+  order_id: string;
+  rule_id: string | null;
+  round: number;
+  type_id: string;
+  kind: string;
+  department_id: string | null;
+  status: string;
+  agent_id: string | null;
+  contact_phone: string | null;
+  next_attempt_at: number;
+  due_at: number;
+  attempts: Generated<number>;
+  result: string | null;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  version: Generated<number>;
+}
+
+export interface WorkorderVisitAttemptsTable {
+  id: Generated<number>;
+  visit_id: string;
+  at: number;
+  agent_id: string;
+  outcome: string;
+  reason: string | null;
+  call_id: string | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  recipient_kind: string;
+  recipient_id: string;
+  kind: string;
+  priority: string;
+  title: string;
+  body: Generated<string>;
+  order_id: string | null;
+  sender: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface MessageReadsTable {
+  message_id: string;
+  user_id: string;
+  read_at: number;
+}
+
+export interface AnnouncementsTable {
+  id: string;
+  title: string;
+  body: string;
+  priority: string;
+  /** JSON [{ kind: all|user|department|role, id }]. */
+  audience: string;
+  valid_from: number;
+  valid_to: number | null;
+  created_by: string;
+  created_at: number;
+  withdrawn_at: number | null;
+}
+
+export interface AnnouncementReadsTable {
+  announcement_id: string;
+  user_id: string;
+  read_at: number;
+}
+
+// ---- SIP registrar and security (migration 0010, appliance/sip/registrar, appliance/sip/security) ----
+
+export interface SipExtensionsTable {
+  number: string;
+  display_name: string;
+  auth_user: string;
+  realm: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  enabled: Generated<number>;
+  max_contacts: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SipBindingsTable {
+  aor: string;
+  contact_key: string;
+  contact: string;
+  call_id: string;
+  cseq: number;
+  q: number | null;
+  expires_at: number;
+  registered_at: number;
+  protocol: 'udp' | 'tcp' | 'tls';
+  source_host: string;
+  source_port: number;
+  connection_id: string | null;
+  user_agent: string | null;
+}
+
+export interface SipBansTable {
+  ip: string;
+  reason: 'flood' | 'auth-failures' | 'manual';
+  since: number;
+  until: number;
+}
+
+// ---- Saved custom reports (migration 0013, appliance/reports) ----
+
+export interface ReportDefinitionsTable {
+  id: string;
+  name: string;
+  owner: string;
+  /** JSON: reports/definition.ts ReportDefinition (validated, never SQL). */
+  definition: string;
+  created_at: number;
+  updated_at: number;
+  version: Generated<number>;
+}
+
+export interface ReportSharesTable {
+  report_id: string;
+  role_id: string;
 }
 
 export interface Database {
@@ -588,4 +767,74 @@ export interface Database {
   acd_callbacks: AcdCallbacksTable;
   acd_events: AcdEventsTable;
   acd_interval_stats: AcdIntervalStatsTable;
+  acd_queues: AcdQueuesTable;
+  acd_agents: AcdAgentsTable;
+  acd_memberships: AcdMembershipsTable;
+  workorder_fts: WorkorderFtsTable;
+  visit_rules: VisitRulesTable;
+  workorder_visits: WorkorderVisitsTable;
+  workorder_visit_attempts: WorkorderVisitAttemptsTable;
+  messages: MessagesTable;
+  message_reads: MessageReadsTable;
+  announcements: AnnouncementsTable;
+  announcement_reads: AnnouncementReadsTable;
+  sip_extensions: SipExtensionsTable;
+  sip_bindings: SipBindingsTable;
+  sip_bans: SipBansTable;
+  report_definitions: ReportDefinitionsTable;
+  report_shares: ReportSharesTable;
+  call_routes: CallRoutesTable;
+  cdrs: CdrsTable;
+  cdr_legs: CdrLegsTable;
+}
+
+// ---- calls (migration 0011, appliance/calls) ----
+
+export interface CallRoutesTable {
+  id: string;
+  name: string;
+  priority: Generated<number>;
+  did_pattern: string;
+  caller_pattern: string | null;
+  target_kind: string;
+  target: string;
+  enabled: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CdrsTable {
+  call_id: string;
+  direction: string;
+  caller: string;
+  called: string;
+  route_id: string | null;
+  target_kind: string | null;
+  target: string | null;
+  started_at: number;
+  answered_at: number | null;
+  ended_at: number;
+  duration_ms: number;
+  billsec_ms: number;
+  cause: number;
+  ended_by: string;
+  legs: number;
+}
+
+export interface CdrLegsTable {
+  call_id: string;
+  leg_id: string;
+  position: number;
+  tech: string;
+  direction: string;
+  party: string;
+  codec: string | null;
+  created_at: number;
+  answered_at: number | null;
+  ended_at: number;
+  cause: number;
+  ended_by: string;
+  mos: number | null;
+  packets_lost: number | null;
+  jitter_ms: number | null;
 }

@@ -1,5 +1,6 @@
 /** An in-memory AcdStorePort for simulations and engine tests (the SQL one is acd-store.ts). */
 import type { AnyAcdEventRecord } from '../acd-events.js';
+import type { AgentConfig, QueueConfig } from '../model.js';
 import type { AcdStorePort, AgentStateRecord, CallbackRecord, IntervalStatsRecord } from '../store-port.js';
 
 export class MemoryAcdStore implements AcdStorePort {
@@ -7,6 +8,8 @@ export class MemoryAcdStore implements AcdStorePort {
   readonly agents = new Map<string, AgentStateRecord>();
   readonly callbacks = new Map<string, CallbackRecord>();
   readonly stats: IntervalStatsRecord[] = [];
+  readonly queues = new Map<string, QueueConfig>();
+  readonly agentConfigs = new Map<string, AgentConfig>();
 
   appendEvents(events: readonly AnyAcdEventRecord[]): void {
     this.log.push(...events);
@@ -14,6 +17,10 @@ export class MemoryAcdStore implements AcdStorePort {
 
   saveAgentState(row: AgentStateRecord): void {
     this.agents.set(row.agentId, { ...row });
+  }
+
+  saveAgentStates(rows: readonly AgentStateRecord[]): void {
+    for (const r of rows) this.saveAgentState(r);
   }
 
   saveCallback(row: CallbackRecord): void {
@@ -38,5 +45,31 @@ export class MemoryAcdStore implements AcdStorePort {
 
   intervalStats(queueId: string, from: number, to: number): IntervalStatsRecord[] {
     return this.stats.filter((s) => s.queueId === queueId && s.intervalStart >= from && s.intervalStart < to);
+  }
+
+  agentStates(): AgentStateRecord[] {
+    return [...this.agents.values()].map((r) => ({ ...r }));
+  }
+
+  saveQueueConfig(cfg: QueueConfig): void {
+    this.queues.set(cfg.id, structuredClone(cfg));
+  }
+
+  deleteQueueConfig(queueId: string): void {
+    this.queues.delete(queueId);
+    for (const [id, a] of this.agentConfigs)
+      this.agentConfigs.set(id, { ...a, memberships: a.memberships.filter((m) => m.queueId !== queueId) });
+  }
+
+  saveAgentConfig(cfg: AgentConfig): void {
+    this.agentConfigs.set(cfg.id, structuredClone(cfg));
+  }
+
+  deleteAgentConfig(agentId: string): void {
+    this.agentConfigs.delete(agentId);
+  }
+
+  loadConfig(): { queues: unknown[]; agents: unknown[] } {
+    return { queues: [...this.queues.values()].map((q) => structuredClone(q)), agents: [...this.agentConfigs.values()].map((a) => structuredClone(a)) };
   }
 }

@@ -42,7 +42,7 @@ export function instance(configText: string, dataDir?: string): Instance {
 }
 
 export function httpConfig(port: number, extra = ''): string {
-  return `http:\n  host: 127.0.0.1\n  port: ${port}\nlog:\n  level: warn\nlifecycle:\n  drainLimitMs: 2000\n${extra}`;
+  return `http:\n  host: 127.0.0.1\n  port: ${port}\nsip:\n  port: 0\nlog:\n  level: warn\nlifecycle:\n  drainLimitMs: 2000\n${extra}`;
 }
 
 export interface Running {

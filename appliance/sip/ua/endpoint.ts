@@ -57,6 +57,8 @@ export interface SipEndpointOptions {
   handler?: RequestHandler;
   /** Option tags we support (Supported header; Require checked against it). */
   supported?: readonly string[];
+  /** Body types the handler takes (default ACCEPTED_TYPES; the UA adds INFO's dtmf-relay). */
+  accept?: readonly string[];
   maxServerTransactions?: number;
 }
 
@@ -83,10 +85,24 @@ export class SipEndpoint implements TransactionUser {
   }
 
   /** Bind the transports named in config.sip and start answering. */
-  static async listen(cfg: SipListenConfig, deps: { clock: Clock; handler?: RequestHandler; frameTimeoutMs?: number }): Promise<SipEndpoint> {
+  static async listen(
+    cfg: SipListenConfig,
+    deps: {
+      clock: Clock;
+      handler?: RequestHandler;
+      frameTimeoutMs?: number;
+      supported?: readonly string[];
+      accept?: readonly string[];
+      /** Decorate each opened transport (security/SipFirewall.wrap: bans, rate limits, admission before the transaction layer). */
+      wrapTransport?: (t: Transport) => Transport;
+    },
+  ): Promise<SipEndpoint> {
     const transports: Transport[] = [];
     try {
-      for (const p of cfg.transports) transports.push(await openTransport(p, cfg, deps));
+      for (const p of cfg.transports) {
+        const t = await openTransport(p, cfg, deps);
+        transports.push(deps.wrapTransport ? deps.wrapTransport(t) : t);
+      }
     } catch (err) {
       await Promise.all(transports.map((t) => t.close()));
       throw err;
@@ -98,6 +114,8 @@ export class SipEndpoint implements TransactionUser {
       userAgent: cfg.userAgent,
       realm: cfg.realm,
       ...(deps.handler ? { handler: deps.handler } : {}),
+      ...(deps.supported ? { supported: deps.supported } : {}),
+      ...(deps.accept ? { accept: deps.accept } : {}),
     });
   }
 
@@ -143,7 +161,7 @@ export class SipEndpoint implements TransactionUser {
       // §11.2: "Allow, Accept, Accept-Encoding, Accept-Language, and Supported header fields SHOULD be present in a response to an OPTIONS request."
       this.respond(tx, 200, undefined, [
         allowHeader,
-        ['Accept', ACCEPTED_TYPES.join(', ')],
+        ['Accept', this.accepted().join(', ')],
         ['Accept-Encoding', 'identity'],
         ['Accept-Language', 'en'],
         ['Supported', supported.join(', ')],
@@ -153,8 +171,8 @@ export class SipEndpoint implements TransactionUser {
     // §8.2.3: "If a UAS receives a request with a body of a type it does not understand, it MUST respond with a 415 ... The server MUST list the
     // types it understands in the Accept header field".
     const type = req.contentType()?.split(';')[0]?.trim().toLowerCase();
-    if (req.body.length > 0 && (type === undefined || !(ACCEPTED_TYPES as readonly string[]).includes(type))) {
-      this.respond(tx, 415, undefined, [['Accept', ACCEPTED_TYPES.join(', ')]]);
+    if (req.body.length > 0 && (type === undefined || !this.accepted().includes(type))) {
+      this.respond(tx, 415, undefined, [['Accept', this.accepted().join(', ')]]);
       return;
     }
     if (m === 'INVITE' && !acceptsSdp(req)) {
@@ -162,6 +180,10 @@ export class SipEndpoint implements TransactionUser {
       return;
     }
     this.handler.onRequest(req, tx, this);
+  }
+
+  private accepted(): readonly string[] {
+    return this.opts.accept ?? ACCEPTED_TYPES;
   }
 
   onCancel(_cancel: SipRequest, tx: NonInviteServerTransaction, target: InviteServerTransaction | null): void {

@@ -11,6 +11,8 @@ import { m0005_panel_auth } from './0005-panel-auth.js';
 import { m0006_acd } from './0006-acd.js';
 import { m0007_ivr } from './0007-ivr.js';
 import { m0008_customers_knowledge } from './0008-customers-knowledge.js';
+import { m0009_acd_config } from './0009-acd-config.js';
+import { m0010_sip_registrar } from './0010-sip-registrar.js';
 
 export interface Migration {
   version: number;
@@ -19,4 +21,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar];
