@@ -26,6 +26,9 @@ export const HTMX_CONFIG = {
   selfRequestsOnly: true,
   includeIndicatorStyles: false,
   historyCacheSize: 0,
+  // Settling copies these attributes from the old element to a swapped-in one with the same id;
+  // without `style` htmx never writes a style attribute, which the CSP (no 'unsafe-inline') blocks.
+  attributesToSettle: ['class', 'width', 'height'],
   refreshOnHistoryMiss: true,
   // Swap 422 answers too: forms re-render with the failing fields marked.
   responseHandling: [
@@ -36,9 +39,16 @@ export const HTMX_CONFIG = {
   ],
 } as const;
 
-/** Navigation entries: shown only when the user may view the function. */
-const NAV: ReadonlyArray<{ fn: PanelFunction; href: string }> = [
+/**
+ * Navigation entries: shown only when the user may view the function. `full`: a page of its
+ * own (the wallboard's kiosk document), opened without htmx.
+ */
+const NAV: ReadonlyArray<{ fn: PanelFunction; href: string; full?: boolean }> = [
   { fn: 'dashboard', href: '/' },
+  { fn: 'agent-desktop', href: '/desk' },
+  { fn: 'supervisor', href: '/supervisor' },
+  { fn: 'wallboard', href: '/wallboard', full: true },
+  { fn: 'reports', href: '/reports' },
   { fn: 'users', href: '/admin/users' },
   { fn: 'sessions', href: '/admin/sessions' },
 ];
@@ -62,7 +72,10 @@ function nav(c: PanelContext): SafeHtml {
   if (!c.access) return html``;
   const items = NAV.filter((n) => c.access?.permissions.can(n.fn, 'view'));
   return html`<nav aria-label="main"><ul>${items.map(
-    (n) => html`<li><a href="${n.href}" hx-get="${n.href}" hx-target="#main" hx-push-url="true" data-fn="${n.fn}">${c.t(`nav.${n.fn}`)}</a></li>`,
+    (n) =>
+      n.full
+        ? html`<li><a href="${n.href}" data-fn="${n.fn}">${c.t(`nav.${n.fn}`)}</a></li>`
+        : html`<li><a href="${n.href}" hx-get="${n.href}" hx-target="#main" hx-push-url="true" data-fn="${n.fn}">${c.t(`nav.${n.fn}`)}</a></li>`,
   )}</ul></nav>`;
 }
 
@@ -76,6 +89,7 @@ export function layout(req: Request, c: PanelContext, spec: PageSpec, body: Safe
 <title>${c.t(spec.title)} · ${c.t('app.title')}</title>
 <link rel="stylesheet" href="/static/panel.css">
 <script src="/static/htmx.min.js" defer></script>
+<script src="/static/live.js" defer></script>
 </head>
 <body hx-headers="${headers}">
 <header>

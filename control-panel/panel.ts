@@ -34,10 +34,23 @@ import { securityHeaders } from './http/security-headers.js';
 import { renderError } from './layout.js';
 import { authRoutes } from './routes/auth-pages.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { ivrRoutes, type IvrPanelDeps } from './routes/ivr-pages.js';
+import { reportRoutes } from './routes/reports.js';
+import { customReportRoutes } from './routes/reports-custom.js';
 import type { PanelRoute, RouteAccess } from './routes/types.js';
 import { usersAdminRoutes } from './routes/users-admin.js';
+import { LivePanel, type LiveDeps } from './live/live-panel.js';
+import { deskRoutes } from './routes/desk.js';
+import { liveStreamRoutes } from './routes/live-stream.js';
+import { supervisorRoutes } from './routes/supervisor.js';
+import { wallboardRoutes } from './routes/wallboard.js';
 
-export interface PanelDeps {
+/**
+ * LiveDeps (live/live-panel.ts) adds the domain services of the agent desktop, supervisor
+ * console and wallboard: `acd`, `workOrders`, `customers`, `callControl`, `callHistory`,
+ * `acdDirectory`, `breakReasons`, `wrapUpCodes`, `wallboardThresholds`, `sse`. All optional.
+ */
+export interface PanelDeps extends LiveDeps {
   store: Store;
   clock: Clock;
   log: Logger;
@@ -57,6 +70,8 @@ export interface PanelDeps {
   allowedOrigins?: readonly string[];
   /** Use non-Secure `sid` cookies over plain HTTP from anywhere (development only). Default false. */
   insecureCookies?: boolean;
+  /** The IVR flow editor (/ivr): flow store, validation catalogue, simulator ports. */
+  ivr?: IvrPanelDeps;
   /** scrypt cost for new password hashes; tests lower it. */
   passwordCost?: ScryptCost;
 }
@@ -71,6 +86,10 @@ export type Panel = Router & {
   /** Every panel route with the access it requires (for the authorisation matrix tests). */
   readonly routes: readonly RouteInfo[];
   readonly services: PanelServices;
+  /** SSE hub, call read model and ports of the live pages. */
+  readonly live: LivePanel;
+  /** End open event streams and stop the heartbeat timer (daemon shutdown). */
+  close(): void;
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -112,7 +131,19 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
   router.use(loadContext(services));
   router.use(csrfGuard(services));
 
-  const routes: PanelRoute[] = [...authRoutes(services), ...dashboardRoutes(services), ...usersAdminRoutes(services)];
+  const live = new LivePanel({ bus: deps.bus, clock: deps.clock, log }, deps);
+  const routes: PanelRoute[] = [
+    ...authRoutes(services),
+    ...dashboardRoutes(services),
+    ...usersAdminRoutes(services),
+    ...reportRoutes(services),
+    ...customReportRoutes(services),
+    ...deskRoutes(services, live),
+    ...supervisorRoutes(services, live),
+    ...wallboardRoutes(services, live),
+    ...liveStreamRoutes(services, live),
+    ...(deps.ivr ? ivrRoutes(services, deps.ivr) : []),
+  ];
   for (const r of routes) router[r.method](r.path, ...guardsFor(services, r.access), r.handler);
   router.use((req, res) => renderError(req, res, 404, 'error.not-found'));
   router.use(panelErrorHandler(services));
@@ -120,6 +151,8 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
   return Object.assign(router, {
     routes: routes.map(({ method, path: p, access }) => ({ method, path: p, access })),
     services,
+    live,
+    close: () => live.close(),
   }) as Panel;
 }
 

@@ -18,6 +18,8 @@ test('SQL built from strings is flagged', (t) => {
   t.deepEqual(rules('appliance/api/x.ts', 'db.exec(`SELECT * FROM t WHERE id = ${id}`);'), ['sql']);
   t.deepEqual(rules('appliance/api/x.ts', 'db.exec("DELETE FROM t WHERE id = " + id);'), ['sql']);
   t.deepEqual(rules('appliance/api/x.ts', "db.prepare('SELECT * FROM t WHERE id = ?').get(id);"), []);
+  // Kysely's sql tag binds parameters: allowed.
+  t.deepEqual(rules('appliance/x/y.ts', 'q.where(sql<SqlBool>`rowid < (SELECT w.rowid FROM w WHERE w.id = ${id})`);'), []);
 });
 
 test('koffi only in ffi.ts', (t) => {

@@ -121,6 +121,17 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    integrations: z
+      .object({
+        /**
+         * Run built-in simulators of the utility's billing, GIS and installation systems and use
+         * them for IVR lookups: the demo / lab setting, like `card.driver: sim`. Set false on a
+         * site and give the real systems' addresses.
+         */
+        simulators: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     webhooks: z
       .object({
         maxAttempts: z.number().int().min(1).max(50).default(8),

@@ -21,13 +21,7 @@ import { formatIssues, loadConfig, type Config } from '../core/config.js';
 import { AppError, ConfigError } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { CustomerService } from '../customers/customer-service.js';
-import { registerCustomerRoutes } from '../customers/customer-routes.js';
 import { registerWebhookRoutes } from '../integrations/webhooks/webhook-routes.js';
-import { KnowledgeService } from '../knowledge/knowledge-service.js';
-import { registerKnowledgeRoutes } from '../knowledge/knowledge-routes.js';
-import { WorkOrderService } from '../workorders/workorder-service.js';
-import { registerWorkOrderRoutes } from '../workorders/workorder-routes.js';
 import { createWebhookService } from '../integrations/webhooks/webhook-service.js';
 import { AlarmBoard } from '../ops/alarms.js';
 import { createHealthRouter } from '../ops/health.js';
@@ -35,12 +29,23 @@ import { createMetrics } from '../ops/metrics.js';
 import { issueSetupCodeOnFirstStart } from '../ops/setup-code.js';
 import { DB_FILE_NAME, ensureWritableDir, openStore, type Store } from '../store/database.js';
 import { createSipAccess, type SipAccess } from '../sip/registrar/index.js';
-import { SipEndpoint } from '../sip/ua/endpoint.js';
+import { SipEndpoint, type RequestHandler } from '../sip/ua/endpoint.js';
+import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../sip/ua/user-agent.js';
+import { CallHandler } from '../calls/call-handler.js';
+import { SqliteCallStore } from '../calls/call-store.js';
+import { defaultFlow } from '../ivr/flows/index.js';
+import { MediaEngine } from '../media/engine/media-engine.js';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { createPanel } from '../../control-panel/panel.js';
 import type { AuditLog } from '../ops/audit.js';
 import { listenHttp } from './http-server.js';
 import { Lifecycle } from './lifecycle.js';
 import { acquirePidLock } from './pid-lock.js';
+import { wireBusiness, type BusinessServices } from './wire-business.js';
+import { LateEnqueuer, wireContactCentre } from './wire-contact-centre.js';
+import type { RouteRegistry } from '../api/registry.js';
+import type { Enqueuer } from '../ivr/ports.js';
 import { applianceVersion } from './version.js';
 
 /** Exit codes: 0 clean stop, 1 could not start / stop failed, 2 invalid configuration. */
@@ -125,6 +130,24 @@ async function boot(core: Core): Promise<void> {
   // failed boot, since the webhook service listens to the bus from creation.
   for (const s of integrations.services) lifecycle.onClose(s.name, () => s.stop());
 
+  // Media engine and call layer, then the ACD and IVR on top of them (wire-contact-centre.ts).
+  const enqueuer = new LateEnqueuer();
+  const telephony = await wireTelephony(core, store, enqueuer);
+  const centre = await wireContactCentre({
+    store,
+    clock,
+    bus: core.bus,
+    log,
+    registry: integrations.registry,
+    audit: integrations.audit,
+    business: integrations.business,
+    calls: telephony.calls,
+    enqueuer,
+    promptDir: path.join(config.dataDir, 'prompts'),
+    simulators: config.integrations.simulators,
+  });
+  for (const s of centre.background) lifecycle.onClose(s.name, () => s.stop());
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
@@ -139,8 +162,8 @@ async function boot(core: Core): Promise<void> {
   app.get('/metrics', metrics.handler);
   app.use('/api/v1', integrations.api);
   // The control panel answers everything else (it owns `/`), so it is mounted last.
-  app.use(
-    await createPanel({
+  const panel = await createPanel({
+      ...centre.panel,
       store,
       clock,
       log,
@@ -150,15 +173,19 @@ async function boot(core: Core): Promise<void> {
       state: () => lifecycle.state,
       managementNetworks: config.http.managementNetworks,
       allowedOrigins: config.http.publicUrl ? [new URL(config.http.publicUrl).origin] : [],
-    }),
-  );
+  });
+  app.use(panel);
   app.use(lastResortErrorHandler(log.child({ mod: 'http' })));
 
   const server = await listenHttp(app, { host: config.http.host, port: config.http.port, clock });
   lifecycle.onClose('http', (forced) => server.close(forced));
+  // Runs before the HTTP close (closers run last-first): ends open SSE streams.
+  lifecycle.onClose('panel streams', () => panel.close());
 
   for (const s of integrations.services) await s.start();
-  await wireSip(core, store);
+  for (const s of centre.background) await s.start();
+  await wireSip(core, store, telephony.handlerFor);
+  telephony.started();
 
   const setupCode = issueSetupCodeOnFirstStart(store, clock);
   lifecycle.markReady(version);
@@ -179,6 +206,10 @@ interface Integrations {
   api: express.Router;
   /** The one audit log, shared by the API and the control panel. */
   audit: AuditLog;
+  /** Work orders, visits, messages, customers, knowledge (wire-business.ts). */
+  business: BusinessServices;
+  /** The API route registry, for modules wired later (ACD, IVR). */
+  registry: RouteRegistry;
   services: BackgroundService[];
 }
 
@@ -199,10 +230,13 @@ function wireIntegrations(core: Core, store: Store): Integrations {
     userAgent: `hotline-appliance/${version}`,
   });
   registerWebhookRoutes(api.registry, webhooks, api.audit);
+  const business = wireBusiness({ store, clock, bus, log, registry: api.registry, audit: api.audit });
   return {
     api: api.router,
     audit: api.audit,
-    services: [{ name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() }],
+    registry: api.registry,
+    business,
+    services: [{ name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() }, ...business.background],
   };
 }
 
@@ -212,7 +246,11 @@ function wireIntegrations(core: Core, store: Store): Integrations {
  * (registrarHandler). The B2BUA's UserAgent takes `access.registrar` (RegistrarPort via onRegister,
  * ContactLocator via locate) and `access.authenticator` (InviteGuard via check) instead.
  */
-async function wireSip(core: Core, store: Store): Promise<{ access: SipAccess; endpoint: SipEndpoint }> {
+async function wireSip(
+  core: Core,
+  store: Store,
+  callControl?: (access: SipAccess) => { handler: RequestHandler; attach(endpoint: SipEndpoint): void },
+): Promise<{ access: SipAccess; endpoint: SipEndpoint }> {
   const { config, clock, log, bus, lifecycle } = core;
   const sec = config.sip.security;
   const reg = config.sip.registrar;
@@ -232,12 +270,103 @@ async function wireSip(core: Core, store: Store): Promise<{ access: SipAccess; e
     },
   );
   lifecycle.onClose('sip access', () => access.close());
-  const ep = await SipEndpoint.listen(config.sip, { clock, handler: access.handler, wrapTransport: (t) => access.firewall.wrap(t) });
+  const control = callControl?.(access);
+  const ep = await SipEndpoint.listen(config.sip, {
+    clock,
+    handler: control?.handler ?? access.handler,
+    wrapTransport: (t) => access.firewall.wrap(t),
+    ...(control ? { supported: [...UA_SUPPORTED], accept: [...UA_ACCEPT] } : {}),
+  });
   endpoint = ep;
+  control?.attach(ep);
   lifecycle.onClose('sip', () => ep.close());
   access.attach(ep);
   log.info({ transports: ep.transports.map((t) => `${t.protocol}:${t.localAddress().host}:${t.localAddress().port}`) }, 'sip listening');
   return { access, endpoint: ep };
+}
+
+// ---------------------------------------------------------------- telephony (issue 3: calls)
+
+/**
+ * Call control: the media engine (worker threads owning every RTP socket), the B2BUA's
+ * UserAgent (INVITE → CallHandler, REGISTER → the registrar of wireSip, in-dialog → dialogs),
+ * the dialplan and CDR store, and the Drainable that lets SIGTERM stop taking calls, wait for
+ * the active ones and clear the rest at lifecycle.drainLimitMs. wireSip builds the endpoint
+ * with `handlerFor(access)`, which ties the UA to the registrar (REGISTER, contact lookup) and
+ * the Digest authenticator (INVITE guard).
+ */
+async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Promise<{
+  calls: CallHandler;
+  handlerFor: (access: SipAccess) => { handler: RequestHandler; attach(endpoint: SipEndpoint): void };
+  started(): void;
+}> {
+  const { config, clock, log, bus, lifecycle } = core;
+  const mediaAddress = advertisedAddress(config.sip.host);
+  const engine = new MediaEngine({
+    workers: config.media.workers,
+    rtpPortMin: config.media.rtpPortMin,
+    rtpPortMax: config.media.rtpPortMax,
+    bindAddress: config.sip.host,
+    recordingsDir: path.join(config.dataDir, 'recordings'),
+    clock,
+    log: log.child({ mod: 'media' }),
+    bus,
+  });
+  await engine.start();
+  lifecycle.onClose('media engine', () => engine.stop());
+  const flow = defaultFlow();
+  const promptsDir = path.join(config.dataDir, 'prompts');
+  let access: SipAccess | null = null;
+  const calls = new CallHandler({
+    clock,
+    log,
+    bus,
+    store: new SqliteCallStore(store, () => clock.now()),
+    engine,
+    channel: {
+      mediaAddress,
+      codecs: ['PCMA', 'PCMU'],
+      prompts: {
+        resolve: (name, lang) => {
+          const file = path.join(promptsDir, lang === 'en' ? 'en' : 'zh-CN', `${name}.wav`);
+          return existsSync(file) ? file : null;
+        },
+      },
+    },
+    contacts: {
+      locate: (ext) =>
+        (access?.registrar.lookup(ext) ?? []).map((c) => ({ uri: c.uri, hop: { host: c.destination.host, port: c.destination.port, protocol: c.destination.protocol } })),
+    },
+    guard: { check: (req, source) => (access ? access.authenticator.check(req, source) : { ok: true }) },
+    flows: { flow: (id) => (id === flow.id ? flow : null) },
+    enqueuer,
+  });
+  lifecycle.register(calls);
+  return {
+    calls,
+    handlerFor: (a) => {
+      access = a;
+      const ua = new UserAgent({
+        clock,
+        log,
+        t1: config.sip.t1,
+        t2: config.sip.t2,
+        invites: calls,
+        registrar: { onRegister: (req, tx, endpoint) => a.registrar.handleRegister(req, tx, endpoint) },
+        sessionTimer: { expires: 1800, minSE: 90 },
+      });
+      calls.attach(ua);
+      return { handler: ua, attach: (endpoint) => ua.attach(endpoint) };
+    },
+    started: () => log.info({ mediaAddress, workers: engine.workerCount }, 'telephony ready'),
+  };
+}
+
+/** The address peers send RTP to: the SIP host, or the first external IPv4 when bound to any. */
+function advertisedAddress(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
 }
 
 function lastResortErrorHandler(log: Logger): ErrorRequestHandler {

@@ -203,6 +203,39 @@ export const SurveyNode = z
   })
   .strict();
 
+/**
+ * outage: before the menu, announce a known outage covering the caller's area (from the
+ * caller's customer record or number, or `area`), offer "press 1 to be notified when power is
+ * restored", and in surge mode (an active outage affecting ≥ surgeThreshold customers) go to
+ * `onSurge`, a shortened flow. Text fields are TTS templates over the outage_* variables.
+ */
+export const OutageNode = z
+  .object({
+    ...base,
+    verb: z.literal('outage'),
+    /** Area code to check (template); absent: located from the caller's number. */
+    area: z.string().min(1).optional(),
+    /** For locating the caller and asking the GIS, together. */
+    timeoutMs: Ms(30_000).default(2500),
+    /** Also announce planned outages that have not started yet (停电预告). */
+    includeScheduled: z.boolean().default(false),
+    /** TTS template of the announcement; default per language from the outage record. */
+    announce: z.string().min(1).optional(),
+    /** Key for "notify me when restored"; null: no offer. */
+    notifyKey: DigitKey.nullable().default('1'),
+    notifyOffer: z.string().min(1).optional(),
+    notifyConfirm: z.string().min(1).optional(),
+    notifyTimeoutMs: Ms(30_000).default(5000),
+    surgeThreshold: z.number().int().min(1).optional(),
+    onSurge: NodeIdSchema.optional(),
+    next: NodeIdSchema,
+  })
+  .strict()
+  .refine((n) => (n.surgeThreshold === undefined) === (n.onSurge === undefined), {
+    message: 'surgeThreshold and onSurge are set together',
+    path: ['onSurge'],
+  });
+
 export const GotoNode = z.object({ ...base, verb: z.literal('goto'), target: NodeIdSchema }).strict();
 
 export const SubflowNode = z
@@ -233,6 +266,7 @@ export const NodeSchema = z.discriminatedUnion('verb', [
   SubflowNode,
   ReturnNode,
   HangupNode,
+  OutageNode,
 ]);
 export type FlowNode = z.infer<typeof NodeSchema>;
 export type VerbName = FlowNode['verb'];
@@ -254,6 +288,22 @@ export const FlowSchema = z
   .strict();
 export type Flow = z.infer<typeof FlowSchema>;
 export type FlowInput = z.input<typeof FlowSchema>;
+
+/** Variables the outage verb sets. */
+export const OUTAGE_VARS = [
+  'outage_status',
+  'outage_id',
+  'outage_kind',
+  'outage_cause',
+  'outage_start',
+  'outage_restore',
+  'outage_area',
+  'outage_order',
+  'outage_customers',
+  'outage_notify',
+  'notify_key',
+  'surge',
+] as const;
 
 /** Variables every call starts with. */
 export const BUILTIN_VARS = ['caller', 'called', 'call_id', 'channel_id', 'lang', 'last_digit'] as const;

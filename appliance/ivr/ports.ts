@@ -81,6 +81,39 @@ export interface TtsPort {
   render(text: string, lang: Lang, signal: AbortSignal): Promise<PlayItem>;
 }
 
+/** One known outage (停电预告 planned / 故障停电 unplanned), as the GIS or staff recorded it. */
+export interface OutageNotice {
+  id: string;
+  kind: 'planned' | 'unplanned';
+  /** active: power is off now; scheduled: a planned outage that has not started. */
+  status: 'active' | 'scheduled';
+  cause: string;
+  /** RFC 3339 with the site's offset ("2026-01-05T09:20:00+08:00"). */
+  start: string;
+  estimatedRestoration: string | null;
+  affectedCustomers: number;
+  /** The outage's existing work order, so calls link to it instead of opening duplicates. */
+  workOrderId: string | null;
+}
+
+/** Where a caller is, for outage announcements. */
+export interface CallerLocation {
+  /** Supply-area code, or null when neither the customer record nor the number tells. */
+  area: string | null;
+  accountNo: string | null;
+  /** customer: the caller's number matched a customer with an address; area-code: only the number's area code. */
+  source: 'customer' | 'area-code' | 'none';
+}
+
+/** Outage announcements (integrations/outage-service.ts): GIS outages plus notify-me requests. */
+export interface OutagePort {
+  locate(caller: string, signal: AbortSignal): Promise<CallerLocation>;
+  /** Active and scheduled outages covering the area, most customers first. */
+  outages(area: string, signal: AbortSignal): Promise<OutageNotice[]>;
+  /** "Notify me when power is restored": stored for the outbound notice (one per caller and outage). */
+  requestNotification(req: { callId: string; caller: string; outageId: string; area: string; accountNo: string | null }): Promise<{ requestId: string; duplicate: boolean }>;
+}
+
 /** Published flows by id, for sub-flows. */
 export interface FlowSource {
   published(flowId: string): Promise<Flow | null>;

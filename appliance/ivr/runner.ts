@@ -27,6 +27,7 @@ import type {
   FaxPort,
   FlowSource,
   LookupAdapter,
+  OutagePort,
   SurveySink,
   Transferer,
   TtsPort,
@@ -50,6 +51,7 @@ export interface IvrDeps {
   survey?: SurveySink;
   tts?: TtsPort;
   flows?: FlowSource;
+  outage?: OutagePort;
 }
 
 export interface IvrRunnerOptions {

@@ -15,7 +15,7 @@
  */
 import type { z } from 'zod';
 import { FlowValidationError, type FlowProblem } from './errors.js';
-import { BUILTIN_VARS, FlowSchema, type Flow, type FlowNode, type PromptRef } from './flow-schema.js';
+import { BUILTIN_VARS, FlowSchema, OUTAGE_VARS, type Flow, type FlowNode, type PromptRef } from './flow-schema.js';
 import type { ValidationCatalogue } from './ports.js';
 import { sayPromptNames } from './say/index.js';
 import { referencedVars } from './template.js';
@@ -91,6 +91,10 @@ export function edgesOf(node: FlowNode): Edge[] {
       break;
     case 'goto':
       add('target', node.target);
+      break;
+    case 'outage':
+      add('next', node.next);
+      add('onSurge', node.onSurge);
       break;
     case 'collect':
     case 'fax':
@@ -196,6 +200,12 @@ function templatesOf(node: FlowNode): Array<[string, string]> {
     case 'fax':
       out.push(['document', node.document], ['to', node.to]);
       break;
+    case 'outage':
+      for (const f of ['area', 'announce', 'notifyOffer', 'notifyConfirm'] as const) {
+        const v = node[f];
+        if (v !== undefined) out.push([f, v]);
+      }
+      break;
     default:
       break;
   }
@@ -223,6 +233,8 @@ function setsVars(node: FlowNode): string[] {
       return ['fax_status', 'fax_error'];
     case 'voicemail':
       return ['voicemail_order'];
+    case 'outage':
+      return [...OUTAGE_VARS];
     default:
       return [];
   }

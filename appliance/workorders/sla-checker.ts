@@ -38,6 +38,8 @@ export interface SlaFiring {
 
 export class SlaChecker {
   private timer: TimerHandle | null = null;
+  /** When the pending timer fires (null when none). */
+  private wakeAt: number | null = null;
   private running = false;
 
   constructor(private readonly deps: SlaCheckerDeps) {}
@@ -131,6 +133,17 @@ export class SlaChecker {
     this.running = false;
     this.timer?.cancel();
     this.timer = null;
+    this.wakeAt = null;
+  }
+
+  /**
+   * A clock was written whose next check is `at`: re-arm only if that is sooner than the pending
+   * timer (cheaper than reschedule() on every create; the hot path of a busy hotline).
+   */
+  wake(at: number | null): void {
+    if (!this.running || at === null) return;
+    if (this.timer !== null && this.wakeAt !== null && this.wakeAt <= at) return;
+    this.reschedule();
   }
 
   /** Sleep until the earliest next check (call after anything that changed clocks). */
@@ -141,8 +154,10 @@ export class SlaChecker {
     const next = this.deps.ws.earliestSlaCheck();
     const now = this.deps.clock.now();
     const delay = next === null ? maxSleep : Math.min(maxSleep, Math.max(0, next - now));
+    this.wakeAt = now + delay;
     this.timer = this.deps.clock.setTimeout(() => {
       this.timer = null;
+      this.wakeAt = null;
       try {
         this.tick();
       } catch (err) {

@@ -4,6 +4,8 @@
  * (an order that is suspended or waiting for the customer consumes no SLA time). Each row keeps
  * `due_at` and `next_check_at` current, so the checker only reads rows that have something due.
  */
+import type { Insertable } from 'kysely';
+import type { WorkorderSlaTable } from '../store/schema.js';
 import type { BusinessCalendar } from './calendar.js';
 import type { AreaClass, Priority, SlaState } from './model.js';
 import { dueAt, elapsedMs, matchPolicy, nextCheckAt, pause, resume, type ClockState, type PolicyMetric, type SlaPolicy } from './sla.js';
@@ -62,21 +64,30 @@ export class SlaClocks {
   /** Start a clock per metric that has a policy and no active clock yet. */
   start(order: ClockOrder, metrics: readonly PolicyMetric[], now: number): void {
     if (metrics.length === 0) return;
-    const existing = this.ws.slaOf(order.id);
+    for (const row of this.plan(order, metrics, now, this.ws.slaOf(order.id))) this.ws.insertSla(row);
+  }
+
+  /**
+   * The rows `start` would insert, given the order's existing clocks (`[]` for a new order, so
+   * create needs no read): create computes the order's due instant from them before inserting.
+   */
+  plan(order: ClockOrder, metrics: readonly PolicyMetric[], now: number, existing: readonly SlaRow[]): Array<Insertable<WorkorderSlaTable>> {
+    const out: Array<Insertable<WorkorderSlaTable>> = [];
     for (const metric of metrics) {
       if (existing.some((r) => r.metric === metric && ACTIVE.has(r.status))) continue;
       const policy = matchPolicy(this.activePolicies(), order, metric);
       if (!policy) continue;
-      this.insertRunning(order.id, metric, null, policy.id, policy.calendarId, policy.targetMinutes * 60_000, policy.warnPercents, now);
+      out.push(this.runningRow(order.id, metric, null, policy.id, policy.calendarId, policy.targetMinutes * 60_000, policy.warnPercents, now));
     }
+    return out;
   }
 
   /** A workflow step's own limit (business minutes on the type's calendar). */
   startStep(orderId: string, stepId: string, limitMinutes: number, calendarId: string | null, now: number): void {
-    this.insertRunning(orderId, 'step', stepId, null, calendarId, limitMinutes * 60_000, [80], now);
+    this.ws.insertSla(this.runningRow(orderId, 'step', stepId, null, calendarId, limitMinutes * 60_000, [80], now));
   }
 
-  private insertRunning(
+  private runningRow(
     orderId: string,
     metric: string,
     stepId: string | null,
@@ -85,10 +96,10 @@ export class SlaClocks {
     targetMs: number,
     warnPercents: number[],
     now: number,
-  ): void {
+  ): Insertable<WorkorderSlaTable> {
     const state: ClockState = { targetMs, warnPercents, consumedMs: 0, runningSince: now, warned: 0, breachedAt: null };
     const cal = this.calendars(calendarId);
-    this.ws.insertSla({
+    return {
       order_id: orderId,
       metric,
       step_id: stepId,
@@ -103,7 +114,7 @@ export class SlaClocks {
       next_check_at: nextCheckAt(state, cal),
       status: 'running',
       created_at: now,
-    });
+    };
   }
 
   /** Stop active clocks of these metrics as met (or `cancelled`), banking their time. */

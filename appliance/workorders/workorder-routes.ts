@@ -12,6 +12,7 @@
  *   GET  /workorders/:id           one order (id or number GDyyyymmdd-NNNNNN)
  *   POST /workorders/:id/actions   accept / dispatch / transfer / return / reply / … (version!)
  *   GET  /workorders/:id/history   the flow history, oldest first
+ *   GET  /workorders/:id/flow.svg  the same history drawn as SVG (flow-svg.ts), overdue in red
  */
 import { z } from 'zod';
 import { actingUser, type ActingUser } from '../api/acting-user.js';
@@ -20,6 +21,7 @@ import type { AuditInput } from '../ops/audit.js';
 import { ActionChannels, OrderActions, OrderSources, OrderStatuses, Priorities, SlaStates, type Actor, type OrderEvent, type WorkOrder } from './model.js';
 import { ActionCommandSchema, CreateOrderSchema } from './schemas.js';
 import type { WorkOrderService } from './workorder-service.js';
+import { renderFlowSvg } from './flow-svg.js';
 
 export interface RoutesAudit {
   record(input: AuditInput): Promise<unknown>;
@@ -175,7 +177,7 @@ export function registerWorkOrderRoutes(registry: RouteRegistry, svc: WorkOrderS
     response: { status: 201, description: 'The new order', schema: WorkOrderSchema },
     handler: async ({ body, key, req, res, actor }) => {
       const who = actingUser(req, key);
-      const o = svc.create(body, toActor(who));
+      const o = await svc.createQueued(body, toActor(who));
       await audit.record({ actor: actor.actor, ip: actor.ip, action: 'workorder.order.created', target: o.id, after: { number: o.number, typeId: o.typeId, actingAs: who.id } });
       res.setHeader('Location', `${res.req.baseUrl}/workorders/${o.id}`);
       return orderOut(o);
@@ -234,5 +236,20 @@ export function registerWorkOrderRoutes(registry: RouteRegistry, svc: WorkOrderS
     errors: ['NOT_FOUND'],
     response: { description: 'Every event', schema: z.strictObject({ items: z.array(OrderEventSchema) }) },
     handler: ({ params }) => ({ items: svc.history(find(params.id).id).map(eventOut) }),
+  });
+
+  registry.route({
+    method: 'get',
+    path: '/workorders/:id/flow.svg',
+    summary: 'The flow history drawn as SVG: steps, who, when, durations; overdue steps red',
+    tags: ['workorders'],
+    scope: 'workorders:read',
+    params: IdParams,
+    errors: ['NOT_FOUND'],
+    response: { description: 'An SVG document', contentType: 'image/svg+xml', schema: z.string() },
+    handler: ({ params }) => {
+      const o = find(params.id);
+      return renderFlowSvg(svc.history(o.id), { title: `${o.number} ${o.title}` });
+    },
   });
 }

@@ -20,6 +20,7 @@ import type { Logger } from '../core/log.js';
 import type { Store } from '../store/database.js';
 import { createCalendar, parseIcsDays, roundTheClock, type BusinessCalendar, type CalendarDefinition } from './calendar.js';
 import { compileForm, type FormDefinition } from './forms.js';
+import { GroupCommit } from './group-commit.js';
 import type {
   Actor,
   Assignee,
@@ -181,9 +182,12 @@ export class WorkOrderService {
   private readonly types = new Map<string, CompiledType>();
   private readonly calendars = new Map<string, BusinessCalendar>();
   private readonly offsetMs: number;
+  /** Coalesces createQueued() writes into shared transactions. */
+  readonly group: GroupCommit;
 
   constructor(private readonly deps: WorkOrderServiceDeps) {
     this.ws = new WorkOrderStore(deps.store);
+    this.group = new GroupCommit({ transaction: (fn) => this.ws.transaction(fn) });
     this.offsetMs = (deps.utcOffsetMinutes ?? 480) * 60_000;
     const calendarOf = (id: string | null): BusinessCalendar => this.calendar(id);
     this.clocks = new SlaClocks(this.ws, calendarOf);
@@ -448,6 +452,52 @@ export class WorkOrderService {
 
   /** Register a new order (status `new`), numbered GDyyyymmdd-NNNNNN for the local day. */
   create(input: CreateOrderInput, actor: Actor): WorkOrder {
+    const write = this.prepareCreate(input, actor);
+    const r = this.ws.transaction(write);
+    r.after();
+    return r.value;
+  }
+
+  /**
+   * Register many orders in one transaction (one fsync): all or nothing. An import that wants
+   * "commit the good rows" calls createQueued per row instead.
+   */
+  createMany(inputs: readonly CreateOrderInput[], actor: Actor): WorkOrder[] {
+    const writes = inputs.map((input, i) => {
+      try {
+        return this.prepareCreate(input, actor);
+      } catch (err) {
+        if (err instanceof ValidationError)
+          throw new ValidationError(`order ${i}: ${err.message}`, err.issues.map((x) => ({ ...x, path: `${i}.${x.path}` })));
+        throw err;
+      }
+    });
+    const done = this.ws.transaction(() => writes.map((w) => w()));
+    for (const d of done) d.after();
+    return done.map((d) => d.value);
+  }
+
+  /**
+   * Register an order through group commit (group-commit.ts): orders created in the same turn
+   * of the event loop share one transaction and one fsync. Resolves after the commit; a bad
+   * order rejects alone. What the REST route uses, so concurrent POSTs coalesce.
+   */
+  createQueued(input: CreateOrderInput, actor: Actor): Promise<WorkOrder> {
+    let write: () => { value: WorkOrder; after: () => void };
+    try {
+      write = this.prepareCreate(input, actor);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.group.run(write);
+  }
+
+  /**
+   * Validate an order (outside any transaction) and return the write that registers it: the
+   * number draw, the order row with its SLA summary, links, clocks and the event row. It reads
+   * nothing back: the order it returns is built from what it wrote.
+   */
+  private prepareCreate(input: CreateOrderInput, actor: Actor): () => { value: WorkOrder; after: () => void } {
     const o = parseWith(CreateOrderSchema, input, 'work order');
     const type = this.type(o.typeId);
     if (!type.def.active) throw new ValidationError('inactive type', [{ path: 'typeId', message: `type ${o.typeId} is not active` }]);
@@ -457,14 +507,23 @@ export class WorkOrderService {
         throw new ValidationError('bad category', [{ path: 'categoryId', message: `no category ${o.categoryId} in type ${o.typeId}` }]);
     }
     const fields = type.checkFields(o.fields);
+    const fieldsJson = JSON.stringify(fields);
+    const callIds = [...new Set(o.callIds)];
+    const recordingIds = [...new Set(o.recordingIds)];
     const { clock } = this.deps;
-    const id = newId('wo', clock);
-    let base: OrderEventPayload | undefined;
-    this.ws.transaction(() => {
+    return () => {
+      const id = newId('wo', clock);
       const now = clock.now();
       const day = new Date(now + this.offsetMs).toISOString().slice(0, 10).replaceAll('-', '');
       const number = `GD${day}-${String(this.ws.nextSequence(day)).padStart(6, '0')}`;
-      this.ws.insertOrder({
+      const clocks = this.clocks.plan(this.clockOrder(o.typeId, o.priority, o.areaClass ?? null, id), clockTriggers.create.start, now, []);
+      let due: number | null = null;
+      let nextCheck: number | null = null;
+      for (const c of clocks) {
+        if (c.due_at != null) due = due === null ? c.due_at : Math.min(due, c.due_at);
+        if (c.next_check_at != null) nextCheck = nextCheck === null ? c.next_check_at : Math.min(nextCheck, c.next_check_at);
+      }
+      const row: OrderRow = {
         id,
         number,
         type_id: o.typeId,
@@ -475,7 +534,7 @@ export class WorkOrderService {
         status: 'new',
         title: o.title,
         description: o.description,
-        fields: JSON.stringify(fields),
+        fields: fieldsJson,
         customer_id: o.customerId ?? null,
         contact_name: o.contactName ?? null,
         contact_phone: o.contactPhone ?? null,
@@ -483,19 +542,23 @@ export class WorkOrderService {
         created_by: actor.id,
         acceptor_id: null,
         current_step: null,
+        step_round: 0,
         resume_status: null,
+        urge_count: 0,
+        reopen_count: 0,
         visit_result: null,
-        due_at: null,
+        sla_state: 'ok',
+        due_at: due,
         created_at: now,
         updated_at: now,
         accepted_at: null,
         closed_at: null,
         version: 1,
-      });
-      for (const c of o.callIds) this.ws.insertLink(id, 'call', c, now);
-      for (const r of o.recordingIds) this.ws.insertLink(id, 'recording', r, now);
-      this.clocks.start(this.clockOrder(o.typeId, o.priority, o.areaClass ?? null, id), clockTriggers.create.start, now);
-      this.refreshSla(id);
+      };
+      this.ws.insertOrder(row);
+      for (const c of callIds) this.ws.insertLink(id, 'call', c, now);
+      for (const r of recordingIds) this.ws.insertLink(id, 'recording', r, now);
+      for (const c of clocks) this.ws.insertSla(c);
       const eventId = this.ws.insertEvent({
         order_id: id,
         at: now,
@@ -510,11 +573,18 @@ export class WorkOrderService {
         data: JSON.stringify({ source: o.source, callIds: o.callIds }),
         version: 1,
       });
-      base = { orderId: id, number, typeId: o.typeId, action: 'create', fromStatus: null, toStatus: 'new', version: 1, actor: actor.id, stepId: null, note: null, eventId };
-    });
-    this.deps.bus.publish('workorder.order.created', base!);
-    this.sla.reschedule();
-    return this.get(id);
+      const base: OrderEventPayload = { orderId: id, number, typeId: o.typeId, action: 'create', fromStatus: null, toStatus: 'new', version: 1, actor: actor.id, stepId: null, note: null, eventId };
+      const order = this.toOrder(row, false);
+      order.callIds = callIds;
+      order.recordingIds = recordingIds;
+      return {
+        value: order,
+        after: () => {
+          this.deps.bus.publish('workorder.order.created', base);
+          this.sla.wake(nextCheck);
+        },
+      };
+    };
   }
 
   /**

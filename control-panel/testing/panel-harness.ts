@@ -23,6 +23,7 @@ export const USER_PASSWORD = 'my-own-password-2';
 
 export interface Harness {
   base: string;
+  bus: EventBus;
   store: Store;
   clock: ManualClock;
   audit: AuditLog;
@@ -31,12 +32,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startPanel(opts: Partial<PanelDeps> & { trustProxy?: boolean } = {}): Promise<Harness> {
+/** `live` builds the live pages' services (ACD, work orders…) on the harness's store, clock and bus. */
+export type LiveSetup = (h: { store: Store; clock: ManualClock; bus: EventBus }) => Partial<PanelDeps>;
+
+export async function startPanel(opts: Partial<PanelDeps> & { trustProxy?: boolean; live?: LiveSetup } = {}): Promise<Harness> {
   const clock = new ManualClock();
   const log = silentLogger();
   const store = openStore({ file: path.join(tempDir('panel-'), 'appliance.db'), clock, log });
   const audit = new AuditLog({ db: store.db, clock });
-  const panel = await createPanel({ store, clock, log, bus: new EventBus({ clock, log }), audit, passwordCost: TEST_COST, ...opts });
+  const bus = opts.bus ?? new EventBus({ clock, log });
+  const { live, trustProxy: _tp, ...rest } = opts;
+  const extra = live ? live({ store, clock, bus }) : {};
+  const panel = await createPanel({ store, clock, log, bus, audit, passwordCost: TEST_COST, ...rest, ...extra });
   const setupCode = issueSetupCodeOnFirstStart(store, clock);
   if (!setupCode) throw new Error('no setup code on a fresh database');
   const app = express();
@@ -49,12 +56,14 @@ export async function startPanel(opts: Partial<PanelDeps> & { trustProxy?: boole
   const { port } = server.address() as AddressInfo;
   return {
     base: `http://127.0.0.1:${port}`,
+    bus,
     store,
     clock,
     audit,
     panel,
     setupCode,
     close: async () => {
+      panel.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await store.close();

@@ -4,9 +4,19 @@
  * change log (a sequence number), so `GET /v1/customers/changes?since=` returns what changed
  * since a cursor, in order, paged. It checks the bearer token, can be told to fail the next N
  * requests (503) and can serve a malformed record, as real upstream systems do.
+ *
+ * Self-service lookups for the IVR (integrations/lookup/billing-lookup.ts) use the same data:
+ *
+ *   GET  /v1/accounts/<户号>/balance           balance, arrears, last payment, due date
+ *   GET  /v1/accounts?phone=<number>          accounts whose customer has that phone
+ *   POST /v1/accounts/<户号>/meter-readings    {reading, requestId} → 201 (idempotent by requestId)
+ *
+ * Amounts are decimal yuan strings ("123.45"), dates RFC 3339 in +08:00. `hang()` holds every
+ * request until `release()` (a hung back end, for timeout tests).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { BillingRecord } from '../schemas.js';
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭'];
@@ -17,7 +27,35 @@ const AREAS = ['41010201', '41010202', '41010301', '41010501', '41010502', '4101
 
 export interface SimulatorOptions {
   token?: string;
+  /** Stamps received meter readings (default: the system clock). */
+  clock?: Clock;
 }
+
+/** The money side of an account (what the self-service lookups read). */
+export interface SimLedger {
+  balanceCents: number;
+  lastPayment: { amountCents: number; at: number; channel: string } | null;
+  dueAt: number | null;
+}
+
+export interface SimMeterReading {
+  accountNo: string;
+  reading: number;
+  requestId: string;
+  at: number;
+}
+
+function parseBody(raw: string | null): { reading?: unknown; requestId?: unknown } | null {
+  try {
+    const v: unknown = raw ? JSON.parse(raw) : null;
+    return typeof v === 'object' && v !== null ? (v as { reading?: unknown; requestId?: unknown }) : null;
+  } catch {
+    return null;
+  }
+}
+
+const yuan = (cents: number): string => `${Math.trunc(cents / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+const rfc3339 = (ms: number): string => `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
 
 export class BillingSimulator {
   readonly token: string;
@@ -26,10 +64,17 @@ export class BillingSimulator {
   /** customerNo → [seq of last change, record or raw junk]. */
   private readonly data = new Map<string, { seq: number; record: unknown }>();
   private failures = 0;
+  private held: Array<() => void> | null = null;
+  private readonly ledgers = new Map<string, SimLedger>();
+  /** Meter readings received, in order. */
+  readonly meterReadings: SimMeterReading[] = [];
   requests = 0;
+
+  private readonly clock: Clock;
 
   constructor(opts: SimulatorOptions = {}) {
     this.token = opts.token ?? 'sim-token';
+    this.clock = opts.clock ?? systemClock;
   }
 
   get url(): string {
@@ -38,8 +83,12 @@ export class BillingSimulator {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
+    this.server = createServer(async (req, res) => {
       this.requests++;
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
+      if (res.destroyed) return;
       const url = new URL(req.url ?? '/', 'http://sim');
       const send = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -48,6 +97,10 @@ export class BillingSimulator {
       if (this.failures > 0) {
         this.failures--;
         return send(503, { error: 'maintenance' });
+      }
+      if (url.pathname.startsWith('/v1/accounts')) {
+        const r = this.accounts(req.method ?? 'GET', url, chunks.length ? Buffer.concat(chunks).toString('utf8') : null);
+        return send(r.status, r.body);
       }
       if (req.method !== 'GET' || url.pathname !== '/v1/customers/changes') return send(404, { error: 'not found' });
       const since = Number(url.searchParams.get('since') ?? '0');
@@ -66,6 +119,7 @@ export class BillingSimulator {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
+    this.release();
     if (!s) return;
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -100,6 +154,71 @@ export class BillingSimulator {
     this.failures = n;
   }
 
+  /** Hold every request from now on without answering. */
+  hang(): void {
+    this.held ??= [];
+  }
+
+  /** Answer held requests and stop holding. */
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    for (const go of held ?? []) go();
+  }
+
+  setLedger(accountNo: string, ledger: SimLedger): void {
+    this.ledgers.set(accountNo, ledger);
+  }
+
+  /** The account and its customer, or null. */
+  private account(accountNo: string): { rec: BillingRecord; acc: BillingRecord['accounts'][number] } | null {
+    for (const d of this.data.values()) {
+      const rec = d.record as BillingRecord;
+      const acc = Array.isArray(rec?.accounts) ? rec.accounts.find((a) => a.accountNo === accountNo) : undefined;
+      if (acc) return { rec, acc };
+    }
+    return null;
+  }
+
+  private accounts(method: string, url: URL, rawBody: string | null): { status: number; body: unknown } {
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (method === 'GET' && parts.length === 2) {
+      const phone = (url.searchParams.get('phone') ?? '').replace(/[^0-9]/g, '');
+      if (!phone) return { status: 400, body: { error: 'phone is required' } };
+      const hits = [...this.data.values()]
+        .map((d) => d.record as BillingRecord)
+        .filter((r) => Array.isArray(r?.phones) && r.phones.some((p) => p.replace(/[^0-9]/g, '').endsWith(phone.slice(-8)) && phone.length >= 7))
+        .flatMap((r) => r.accounts.map((a) => ({ accountNo: a.accountNo, customerNo: r.customerNo, name: r.name, areaCode: r.address?.areaCode ?? null, address: r.address?.text ?? null })));
+      return { status: 200, body: { accounts: hits } };
+    }
+    const found = parts[2] ? this.account(parts[2]) : null;
+    if (!found) return { status: 404, body: { error: 'no such account' } };
+    if (method === 'GET' && parts[3] === 'balance') {
+      const l = this.ledgers.get(found.acc.accountNo) ?? { balanceCents: 0, lastPayment: null, dueAt: null };
+      return {
+        status: 200,
+        body: {
+          accountNo: found.acc.accountNo,
+          customerNo: found.rec.customerNo,
+          name: found.rec.name,
+          balance: yuan(l.balanceCents),
+          arrears: yuan(found.acc.arrearsCents),
+          lastPayment: l.lastPayment ? { amount: yuan(l.lastPayment.amountCents), paidAt: rfc3339(l.lastPayment.at), channel: l.lastPayment.channel } : null,
+          dueDate: l.dueAt === null ? null : rfc3339(l.dueAt).slice(0, 10),
+        },
+      };
+    }
+    if (method === 'POST' && parts[3] === 'meter-readings') {
+      const body = parseBody(rawBody);
+      const reading = Number(body?.reading);
+      if (!body || !Number.isFinite(reading) || reading < 0 || typeof body.requestId !== 'string') return { status: 400, body: { error: 'reading and requestId required' } };
+      const dup = this.meterReadings.find((m) => m.requestId === body.requestId);
+      if (!dup) this.meterReadings.push({ accountNo: found.acc.accountNo, reading, requestId: body.requestId, at: this.clock.now() });
+      return { status: 201, body: { accepted: true, readingId: `MR-${body.requestId}` } };
+    }
+    return { status: 404, body: { error: 'not found' } };
+  }
+
   /** `n` realistic customers: 户号 0410xxxxxxxx, meters, mobiles and landlines, Zhengzhou addresses. */
   seed(n: number, at: number): BillingRecord[] {
     const out: BillingRecord[] = [];
@@ -119,6 +238,11 @@ export class BillingSimulator {
         updatedAt: at,
       };
       this.put(rec);
+      this.ledgers.set(rec.accounts[0]!.accountNo, {
+        balanceCents: (i * 13_579) % 50_000,
+        lastPayment: { amountCents: 10_000 * ((i % 5) + 1), at: at - ((i % 28) + 1) * 86_400_000, channel: i % 2 ? '网上国网' : '营业厅' },
+        dueAt: at + ((i % 20) + 5) * 86_400_000,
+      });
       out.push(rec);
     }
     return out;

@@ -3,7 +3,7 @@ import { HangupCauses } from '../../channel/q850.js';
 import type { ManualClock } from '../../core/testing/manual-clock.js';
 import type { IvrDeps } from '../runner.js';
 import { sayText } from '../say/index.js';
-import { FakeCalendar, FakeEnqueuer, FakeLookup, FakeVoicemail, startFlow, validationCatalogue, type ScriptedAnswer } from '../testing/fakes.js';
+import { FakeCalendar, FakeEnqueuer, FakeLookup, FakeOutages, FakeTts, FakeVoicemail, startFlow, validationCatalogue, type ScriptedAnswer } from '../testing/fakes.js';
 import { checkFlow } from '../validator.js';
 import { DEFAULT_FLOW_JSON, DEFAULT_FLOW_NEEDS, DEFAULT_PROMPTS_ZH } from './index.js';
 
@@ -27,7 +27,7 @@ test('every prompt text in the catalogue is used by the flow (no stale recording
 });
 
 test('the validator would catch the default flow without its queues', (t) => {
-  const { problems } = checkFlow(DEFAULT_FLOW_JSON, validationCatalogue({ prompts: Object.keys(DEFAULT_PROMPTS_ZH), adapters: ['billing', 'gis'], calendars: ['hotline-agents'] }));
+  const { problems } = checkFlow(DEFAULT_FLOW_JSON, validationCatalogue({ prompts: Object.keys(DEFAULT_PROMPTS_ZH), adapters: ['billing', 'gis', 'installation'], calendars: ['hotline-agents'] }));
   t.deepEqual(
     problems.map((p) => [p.node, p.field, p.code]),
     [
@@ -70,7 +70,7 @@ test('1 电费查询: 户号 by DTMF, read back, confirmed, balance and arrears 
   const said = spoken(rig.prompts());
   t.true(said.includes('您输入的户号是零零幺二三四五六七八'), said);
   t.true(said.includes('您的账户余额为一百二十三元四角五分欠费金额为零元'), said);
-  t.deepEqual(rig.of('ivr.node.visited').map((e) => e.nodeId).slice(0, 6), ['welcome', 'main-menu', 'bill-account', 'bill-lookup', 'bill-balance', 'bill-arrears']);
+  t.deepEqual(rig.of('ivr.node.visited').map((e) => e.nodeId).slice(0, 7), ['welcome', 'outage-check', 'main-menu', 'bill-account', 'bill-lookup', 'bill-balance', 'bill-arrears']);
   await rig.advance(20_000); // no choice after the service menu → goodbye
   const r = await rig.done;
   t.is(r.outcome, 'hungup');
@@ -143,4 +143,41 @@ test('a caller pressing nonsense hears the invalid prompts and reaches an agent,
   t.is(r.outcome, 'enqueued');
   t.is(acd.requests[0]?.queue, 'general');
   t.is(rig.prompts().filter((p) => p === 'invalid-key').length, 2);
+});
+
+test('an outage in the caller\'s area is announced before the menu; a big one switches to the surge menu', async (t) => {
+  const outage = {
+    id: 'GZ-0031',
+    kind: 'unplanned' as const,
+    status: 'active' as const,
+    cause: '10千伏线路故障',
+    start: '2026-01-05T08:20:00+08:00',
+    estimatedRestoration: '2026-01-05T11:20:00+08:00',
+    affectedCustomers: 3200,
+    workOrderId: 'WO-31',
+  };
+  const tts = new FakeTts();
+  const acd = new FakeEnqueuer();
+  let outages: FakeOutages | undefined;
+  const rig = startFlow(DEFAULT_FLOW_JSON, {
+    deps: (clock) => ({
+      lookups: {},
+      enqueuer: acd,
+      calendar: new FakeCalendar('open'),
+      tts,
+      outage: (outages = new FakeOutages(clock, { '410105': [outage] }, { '13937100001': { area: '41010501', accountNo: '041000000031', source: 'customer' } })),
+    }),
+  });
+  await rig.advance(1000 + 1000); // welcome, announcement
+  t.is(tts.texts[0], '您所在区域因10千伏线路故障停电，预计今天十一点二十分恢复送电，给您带来不便，敬请谅解。');
+  await rig.advance(500);
+  await rig.press('1'); // notify me
+  await rig.advance(1500); // confirmation, then the surge menu
+  t.is(rig.prompts().at(-1), 'surge-menu');
+  await rig.advance(7000); // no key: goodbye, without offering agents
+  const r = await rig.done;
+  t.deepEqual(r.path, ['welcome', 'outage-check', 'surge-menu', 'goodbye']);
+  t.is(outages!.requests[0]?.outageId, 'GZ-0031');
+  t.is(r.vars.outage_order, 'WO-31');
+  t.deepEqual(acd.requests, []);
 });

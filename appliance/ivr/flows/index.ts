@@ -3,7 +3,10 @@
  * 查询 via the billing adapter by 户号, 2 停电查询 via GIS by area, 3 故障报修 → repair queue,
  * 0 人工 → agents, with voicemail when agents are closed or the queue is full), its Chinese
  * prompt texts (what the recordings say; also the input for TTS-rendering the prompt set), and
- * the names it expects the appliance to provide.
+ * the names it expects the appliance to provide. Before the menu, an `outage` node announces a
+ * known outage in the caller's area and offers a restoration notice; a large outage switches
+ * to the short surge menu. 4 抄表读数申报 submits a meter reading to billing; 5 报装进度 reads
+ * the installation system's stage.
  */
 import type { Flow } from '../flow-schema.js';
 import { parseFlow } from '../validator.js';
@@ -16,7 +19,7 @@ export const DEFAULT_PROMPTS_ZH: Readonly<Record<string, string>> = promptsZh;
 /** What the default flow refers to: configure these (or edit the flow) before going live. */
 export const DEFAULT_FLOW_NEEDS = {
   queues: ['repair', 'general'],
-  adapters: ['billing', 'gis'],
+  adapters: ['billing', 'gis', 'installation'],
   calendars: ['hotline-agents'],
 } as const;
 

@@ -17,7 +17,11 @@ import type {
   FaxPort,
   LookupAdapter,
   LookupResult,
+  OutageNotice,
+  OutagePort,
+  CallerLocation,
   PromptCatalogue,
+  TtsPort,
   SurveySink,
   Transferer,
   ValidationCatalogue,
@@ -126,6 +130,49 @@ export class FakeSurveySink implements SurveySink {
   readonly records: Array<{ survey: string; scores: Readonly<Record<string, number>> }> = [];
   async record(req: { survey: string; scores: Readonly<Record<string, number>> }): Promise<void> {
     this.records.push({ survey: req.survey, scores: { ...req.scores } });
+  }
+}
+
+/** TTS that renders nothing: the text comes back as a prompt named `tts:<text>` (for assertions). */
+export class FakeTts implements TtsPort {
+  readonly texts: string[] = [];
+  async render(text: string, lang: Lang): Promise<{ kind: 'prompt'; name: string; lang: string }> {
+    this.texts.push(text);
+    return { kind: 'prompt', name: `tts:${text}`, lang };
+  }
+}
+
+/** Outages by area and callers by number, in memory; `delayMs` on the clock, or 'never'. */
+export class FakeOutages implements OutagePort {
+  readonly requests: Array<{ callId: string; caller: string; outageId: string; area: string; accountNo: string | null }> = [];
+  delay: number | 'never' = 0;
+  constructor(
+    private readonly clock: Clock,
+    readonly byArea: Record<string, OutageNotice[]> = {},
+    readonly callers: Record<string, CallerLocation> = {},
+  ) {}
+
+  locate(caller: string): Promise<CallerLocation> {
+    return this.later(() => this.callers[caller] ?? { area: null, accountNo: null, source: 'none' });
+  }
+
+  outages(area: string, signal: AbortSignal): Promise<OutageNotice[]> {
+    return this.later(() => Object.entries(this.byArea).filter(([a]) => area.startsWith(a)).flatMap(([, o]) => o), signal);
+  }
+
+  async requestNotification(req: { callId: string; caller: string; outageId: string; area: string; accountNo: string | null }): Promise<{ requestId: string; duplicate: boolean }> {
+    const dup = this.requests.findIndex((r) => r.caller === req.caller && r.outageId === req.outageId);
+    if (dup >= 0) return { requestId: `ntf-${dup + 1}`, duplicate: true };
+    this.requests.push(req);
+    return { requestId: `ntf-${this.requests.length}`, duplicate: false };
+  }
+
+  private later<T>(fn: () => T, signal?: AbortSignal): Promise<T> {
+    return new Promise((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      if (this.delay === 'never') return;
+      this.clock.setTimeout(() => resolve(fn()), this.delay);
+    });
   }
 }
 

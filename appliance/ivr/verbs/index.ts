@@ -11,6 +11,7 @@ import { GotoVerb } from './goto.js';
 import { HangupVerb } from './hangup.js';
 import { LookupVerb } from './lookup.js';
 import { MenuVerb } from './menu.js';
+import { OutageVerb } from './outage.js';
 import { PlayVerb } from './play.js';
 import { ReturnVerb } from './return.js';
 import { SayVerb } from './say.js';
@@ -42,6 +43,7 @@ const VERBS: Factories = {
   subflow: SubflowVerb,
   return: ReturnVerb,
   hangup: HangupVerb,
+  outage: OutageVerb,
 };
 
 export function makeVerb(id: string, node: FlowNode): Verb {

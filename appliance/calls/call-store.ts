@@ -1,0 +1,191 @@
+/**
+ * Call control's store port (routes and CDRs) and its SQLite implementation on the tables of
+ * migration 0011 (store/migrations/0011-calls.ts). Queries are Kysely-built and run on the
+ * better-sqlite3 handle; a CDR and its legs are one transaction. Routes read back from the
+ * database are checked again with RouteSchema: a row that no longer validates is skipped and
+ * reported, never half-used.
+ */
+import type { CompiledQuery } from 'kysely';
+import type { FieldIssue } from '../core/errors.js';
+import type { Store } from '../store/database.js';
+import { RouteSchema, targetName, type Route, type RouteInput, type RouteTargetKind } from './dialplan.js';
+
+export interface CdrLeg {
+  legId: string;
+  tech: 'sip' | 'tdm' | 'analog' | 'internal';
+  direction: 'inbound' | 'outbound';
+  party: string;
+  codec: string | null;
+  createdAt: number;
+  answeredAt: number | null;
+  endedAt: number;
+  cause: number;
+  endedBy: 'local' | 'remote';
+  mos: number | null;
+  packetsLost: number | null;
+  jitterMs: number | null;
+}
+
+export interface CdrRecord {
+  callId: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  caller: string;
+  called: string;
+  routeId: string | null;
+  targetKind: RouteTargetKind | null;
+  target: string | null;
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number;
+  cause: number;
+  endedBy: 'local' | 'remote';
+  legs: CdrLeg[];
+}
+
+export interface CallStorePort {
+  routes(): Route[];
+  saveRoute(input: RouteInput): Route;
+  writeCdr(cdr: CdrRecord): void;
+  cdr(callId: string): CdrRecord | null;
+}
+
+export class SqliteCallStore implements CallStorePort {
+  /** Stored routes that failed validation on the last read, by field. */
+  issues: FieldIssue[] = [];
+
+  constructor(
+    private readonly store: Pick<Store, 'sqlite' | 'db'>,
+    private readonly now: () => number,
+  ) {}
+
+  routes(): Route[] {
+    const rows = this.all<{ id: string; name: string; priority: number; did_pattern: string; caller_pattern: string | null; target_kind: string; target: string; enabled: number }>(
+      this.store.db.selectFrom('call_routes').selectAll().orderBy('priority').orderBy('id').compile(),
+    );
+    const out: Route[] = [];
+    this.issues = [];
+    for (const r of rows) {
+      const target = r.target_kind === 'ivr' ? { kind: 'ivr', flow: r.target } : r.target_kind === 'queue' ? { kind: 'queue', queue: r.target } : { kind: 'extension', extension: r.target };
+      const parsed = RouteSchema.safeParse({ id: r.id, name: r.name, priority: r.priority, did: r.did_pattern, caller: r.caller_pattern, target, enabled: r.enabled === 1 });
+      if (parsed.success) out.push(parsed.data);
+      else this.issues.push(...parsed.error.issues.map((i) => ({ path: `call_routes.${r.id}.${i.path.join('.')}`, message: i.message })));
+    }
+    return out;
+  }
+
+  saveRoute(input: RouteInput): Route {
+    const r = RouteSchema.parse(input);
+    const now = this.now();
+    const values = {
+      id: r.id,
+      name: r.name,
+      priority: r.priority,
+      did_pattern: r.did,
+      caller_pattern: r.caller,
+      target_kind: r.target.kind,
+      target: targetName(r.target),
+      enabled: r.enabled ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+    };
+    const { created_at: _c, id: _id, ...update } = values;
+    this.run(this.store.db.insertInto('call_routes').values(values).onConflict((oc) => oc.column('id').doUpdateSet(update)).compile());
+    return r;
+  }
+
+  writeCdr(c: CdrRecord): void {
+    const db = this.store.db;
+    this.store.sqlite.transaction(() => {
+      this.run(
+        db
+          .insertInto('cdrs')
+          .values({
+            call_id: c.callId,
+            direction: c.direction,
+            caller: c.caller,
+            called: c.called,
+            route_id: c.routeId,
+            target_kind: c.targetKind,
+            target: c.target,
+            started_at: c.startedAt,
+            answered_at: c.answeredAt,
+            ended_at: c.endedAt,
+            duration_ms: c.endedAt - c.startedAt,
+            billsec_ms: c.answeredAt === null ? 0 : c.endedAt - c.answeredAt,
+            cause: c.cause,
+            ended_by: c.endedBy,
+            legs: c.legs.length,
+          })
+          .compile(),
+      );
+      c.legs.forEach((l, position) =>
+        this.run(
+          db
+            .insertInto('cdr_legs')
+            .values({
+              call_id: c.callId,
+              leg_id: l.legId,
+              position,
+              tech: l.tech,
+              direction: l.direction,
+              party: l.party,
+              codec: l.codec,
+              created_at: l.createdAt,
+              answered_at: l.answeredAt,
+              ended_at: l.endedAt,
+              cause: l.cause,
+              ended_by: l.endedBy,
+              mos: l.mos,
+              packets_lost: l.packetsLost,
+              jitter_ms: l.jitterMs,
+            })
+            .compile(),
+        ),
+      );
+    })();
+  }
+
+  cdr(callId: string): CdrRecord | null {
+    const db = this.store.db;
+    const row = this.all<Record<string, unknown>>(db.selectFrom('cdrs').selectAll().where('call_id', '=', callId).compile())[0];
+    if (!row) return null;
+    const legs = this.all<Record<string, unknown>>(db.selectFrom('cdr_legs').selectAll().where('call_id', '=', callId).orderBy('position').compile());
+    return {
+      callId,
+      direction: row['direction'] as CdrRecord['direction'],
+      caller: row['caller'] as string,
+      called: row['called'] as string,
+      routeId: row['route_id'] as string | null,
+      targetKind: row['target_kind'] as RouteTargetKind | null,
+      target: row['target'] as string | null,
+      startedAt: row['started_at'] as number,
+      answeredAt: row['answered_at'] as number | null,
+      endedAt: row['ended_at'] as number,
+      cause: row['cause'] as number,
+      endedBy: row['ended_by'] as 'local' | 'remote',
+      legs: legs.map((l) => ({
+        legId: l['leg_id'] as string,
+        tech: l['tech'] as CdrLeg['tech'],
+        direction: l['direction'] as CdrLeg['direction'],
+        party: l['party'] as string,
+        codec: l['codec'] as string | null,
+        createdAt: l['created_at'] as number,
+        answeredAt: l['answered_at'] as number | null,
+        endedAt: l['ended_at'] as number,
+        cause: l['cause'] as number,
+        endedBy: l['ended_by'] as 'local' | 'remote',
+        mos: l['mos'] as number | null,
+        packetsLost: l['packets_lost'] as number | null,
+        jitterMs: l['jitter_ms'] as number | null,
+      })),
+    };
+  }
+
+  private run(q: CompiledQuery): void {
+    this.store.sqlite.prepare(q.sql).run(...(q.parameters as unknown[]));
+  }
+
+  private all<T>(q: CompiledQuery): T[] {
+    return this.store.sqlite.prepare(q.sql).all(...(q.parameters as unknown[])) as T[];
+  }
+}

@@ -1,0 +1,431 @@
+/**
+ * A Channel (channel.ts) on a SIP INVITE session (sip/dialog/session.ts) with its audio on a
+ * media-engine RTP endpoint: the appliance terminates RTP on every leg (DESIGN.md "Call
+ * model"), so bridging, recording and prompts never need a re-INVITE.
+ *
+ *  - Offer/answer with sdp/ (RFC 3264): an inbound offer picks the codec the endpoint is created
+ *    with; an outbound leg offers the codec(s) call control asks for. A re-offer (hold, unhold,
+ *    new address) keeps the leg's codec and moves the RTP destination.
+ *  - Levels: setup → alerting (180) / early-media (183 + SDP) → connected (2xx) → terminated.
+ *  - Causes: a final SIP status ends the leg with the Q.850 cause of RFC 3398 (sip-causes.ts);
+ *    an RFC 3326 Reason header wins when the peer sent one; our hangup(cause) rejects with the
+ *    RFC 3398 status, or sends BYE carrying the cause.
+ *  - DTMF: RFC 4733 events from the engine, and SIP INFO (application/dtmf-relay
+ *    `Signal=5`, application/dtmf `5`). A digit interrupts a barge-in playback.
+ *  - The leg's RTP statistics (MOS, loss, jitter) are kept for the CDR once the endpoint closes.
+ */
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, toAppError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { MediaEngine, Playback, RtpEndpoint } from '../media/engine/media-engine.js';
+import type { LegStats } from '../media/engine/protocol.js';
+import { CHINA_TONE_PLAN, type ToneName, type TonePlan, type ToneSpec } from '../media/tones/tone-plan.js';
+import {
+  answerOffer,
+  applyAnswer,
+  createOffer,
+  LocalDescription,
+  type AudioCodec,
+  type NegotiatedMedia,
+  type PendingOffer,
+} from '../sdp/index.js';
+import type { InviteSession, OfferReply, EndInfo } from '../sip/dialog/session.js';
+import type { NextHop } from '../sip/dialog/dialog.js';
+import type { NameAddr, SipResponse, Uri } from '../sip/message/index.js';
+import type { UserAgent } from '../sip/ua/user-agent.js';
+import type {
+  CallLevel,
+  Channel,
+  ChannelDirection,
+  ChannelEvents,
+  ChannelMedia,
+  Digit,
+  HangupInfo,
+  PartyNumber,
+  PlayItem,
+  PlayResult,
+} from './channel.js';
+import { Digits } from './channel.js';
+import { HangupCauses, type HangupCause } from './q850.js';
+import { causeForSipStatus, sipStatusForCause } from './sip-causes.js';
+import { checkLevel } from './tdm/levels.js';
+import type { MediaSource, PromptResolver } from './tdm/ports.js';
+
+export interface SipChannelDeps {
+  clock: Clock;
+  log: Logger;
+  engine: Pick<MediaEngine, 'createRtpEndpoint' | 'play'>;
+  prompts: PromptResolver;
+  /** Address written into our SDP (the media engine's bind address as peers reach it). */
+  mediaAddress: string;
+  /** Codecs we take, in preference order. */
+  codecs: readonly AudioCodec[];
+  tonePlan?: TonePlan;
+  /** RTP silence that ends a leg (ms, 0 = never; default 30 s). */
+  rtpTimeoutMs?: number;
+}
+
+const DIGITS = new Set<string>(Digits);
+/** RFC 3398 / Q.850 cause 102 "recovery on timer expiry" (RTP timeout, no ACK). */
+const RECOVERY_ON_TIMER_EXPIRY = 102;
+
+export class SipChannel implements Channel {
+  readonly id: string;
+  readonly tech = 'sip' as const;
+  readonly direction: ChannelDirection;
+  readonly caller: PartyNumber;
+  readonly called: PartyNumber;
+  readonly media: ChannelMedia;
+  readonly session: InviteSession;
+  /** The leg's RTP endpoint, once offer/answer gave it a codec. */
+  rtp: RtpEndpoint | null = null;
+  negotiated: NegotiatedMedia | null = null;
+  hangupInfo: HangupInfo | null = null;
+  /** RTP statistics of the leg, set when its endpoint closed (for the CDR). */
+  stats: LegStats | null = null;
+  /** Resolves once the endpoint is closed and `stats` is set (or there was no endpoint). */
+  readonly closed: Promise<LegStats | null>;
+  /** Wall-clock ms of the answer (connected), for the CDR. */
+  answeredAt: number | null = null;
+  readonly createdAt: number;
+
+  private current: CallLevel = 'setup';
+  private readonly emitter = new EventEmitter();
+  private readonly abort = new AbortController();
+  private readonly deps: SipChannelDeps;
+  private readonly log: Logger;
+  private readonly origin = new LocalDescription();
+  private answerSdp: string | null = null;
+  private offer: PendingOffer | null = null;
+  private interruptPlay: ((d: Digit) => void) | null = null;
+  private resolveClosed!: (s: LegStats | null) => void;
+  private affinity: string;
+
+  private constructor(o: { id: string; direction: ChannelDirection; caller: PartyNumber; called: PartyNumber; session: InviteSession; affinity: string }, deps: SipChannelDeps) {
+    this.id = o.id;
+    this.direction = o.direction;
+    this.caller = o.caller;
+    this.called = o.called;
+    this.session = o.session;
+    this.affinity = o.affinity;
+    this.deps = deps;
+    this.createdAt = deps.clock.now();
+    this.log = deps.log.child({ mod: 'channel.sip', channelId: o.id, sipCallId: o.session.callId });
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.media = { play: (items, opts) => this.play(items, opts), sendDtmf: (d) => this.sendDtmf(d) };
+    o.session.on('ended', (e) => this.onEnded(e));
+    o.session.on('info', (i) => this.onInfo(i.contentType, i.body));
+    o.session.onOffer = (sdp) => this.onReoffer(sdp);
+  }
+
+  /** An inbound leg for a new INVITE. Call `prepare()` before anything else. */
+  static inbound(session: InviteSession, o: { id: string; caller: PartyNumber; called: PartyNumber; affinity: string }, deps: SipChannelDeps): SipChannel {
+    return new SipChannel({ ...o, direction: 'inbound', session }, deps);
+  }
+
+  /**
+   * An outbound leg: opens the RTP endpoint, sends the INVITE with our offer. `codecs` narrows
+   * the offer (the endpoint's codec is fixed at creation, so one codec is offered).
+   */
+  static async outbound(
+    ua: UserAgent,
+    o: { id: string; caller: PartyNumber; called: PartyNumber; affinity: string; requestUri: Uri; from: NameAddr; to: NameAddr; hop: NextHop; codec?: AudioCodec; headers?: ReadonlyArray<[string, string]> },
+    deps: SipChannelDeps,
+  ): Promise<SipChannel> {
+    const codec = o.codec ?? deps.codecs[0] ?? 'PCMA';
+    const rtp = await deps.engine.createRtpEndpoint({ codec, affinity: o.affinity, rtpTimeoutMs: deps.rtpTimeoutMs ?? 30_000 });
+    const origin = new LocalDescription();
+    const offer = createOffer({ address: deps.mediaAddress, port: rtp.localPort, codecs: [codec] }, origin);
+    const session = ua.invite({ requestUri: o.requestUri, from: o.from, to: o.to, hop: o.hop, sdp: offer.sdp, ...(o.headers ? { headers: o.headers } : {}) });
+    const ch = new SipChannel({ id: o.id, direction: 'outbound', caller: o.caller, called: o.called, session, affinity: o.affinity }, deps);
+    ch.offer = offer;
+    ch.attachRtp(rtp);
+    session.on('provisional', (res) => ch.onProvisional(res));
+    session.on('answered', (res) => ch.onAnswered(res));
+    return ch;
+  }
+
+  get level(): CallLevel {
+    return this.current;
+  }
+
+  get ended(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  on<E extends keyof ChannelEvents>(event: E, fn: ChannelEvents[E]): this {
+    this.emitter.on(event, fn);
+    return this;
+  }
+
+  off<E extends keyof ChannelEvents>(event: E, fn: ChannelEvents[E]): this {
+    this.emitter.off(event, fn);
+    return this;
+  }
+
+  /**
+   * Inbound: read the offer, open the RTP endpoint with the chosen codec and prepare the answer.
+   * An offer we cannot serve is rejected here (488 with a Warning, or 400 for bad SDP) and the
+   * leg ends; the result says so.
+   */
+  async prepare(): Promise<{ ok: true } | { ok: false; status: number; reason: string }> {
+    const offer = this.session.remoteSdp;
+    if (!offer) {
+      // Late offer (RFC 3261 §13.2.1: INVITE without a body): not served in this version.
+      this.session.reject(488, undefined, [['Warning', '399 - "an SDP offer in the INVITE is required"']]);
+      return { ok: false, status: 488, reason: 'no SDP offer' };
+    }
+    const probe = answerOffer(offer, { address: this.deps.mediaAddress, port: 9, codecs: this.deps.codecs }, new LocalDescription('0'));
+    if (!probe.ok) {
+      this.session.reject(probe.status, probe.reason, [['Warning', `${probe.status === 488 ? 305 : 399} - "${probe.warning.replace(/"/g, "'")}"`]]);
+      return { ok: false, status: probe.status, reason: probe.warning };
+    }
+    let rtp: RtpEndpoint;
+    try {
+      rtp = await this.deps.engine.createRtpEndpoint({
+        codec: probe.media.codec,
+        ...(probe.media.remote ? { remote: probe.media.remote } : {}),
+        telephoneEventPt: probe.media.telephoneEventPt ?? 101,
+        affinity: this.affinity,
+        rtpTimeoutMs: this.deps.rtpTimeoutMs ?? 30_000,
+      });
+    } catch (err) {
+      this.log.error({ err: toAppError(err).message }, 'rtp endpoint failed');
+      this.session.reject(503);
+      return { ok: false, status: 503, reason: 'no media resources' };
+    }
+    if (this.session.ended) {
+      void rtp.close().catch(() => undefined);
+      return { ok: false, status: 487, reason: 'cancelled' };
+    }
+    this.attachRtp(rtp);
+    const ans = answerOffer(offer, { address: this.deps.mediaAddress, port: rtp.localPort, codecs: [probe.media.codec] }, this.origin);
+    if (!ans.ok) return { ok: false, status: ans.status, reason: ans.warning };
+    this.negotiated = ans.media;
+    this.answerSdp = ans.sdp;
+    return { ok: true };
+  }
+
+  // ---- verbs ----
+
+  async alerting(): Promise<void> {
+    if (this.direction !== 'inbound') return;
+    if (this.move('alerting')) this.session.progress(180);
+  }
+
+  /** Early media: 183 with our answer; prompts can play before the answer. */
+  async progress(): Promise<void> {
+    if (this.direction !== 'inbound' || !this.answerSdp) return;
+    if (this.move('early-media')) this.session.progress(183, this.answerSdp);
+  }
+
+  async answer(): Promise<void> {
+    if (this.direction !== 'inbound') throw new ConflictError(`channel ${this.id}: only an inbound leg is answered`);
+    if (!this.answerSdp) throw new ConflictError(`channel ${this.id}: prepare() first`);
+    if (this.current === 'terminated') throw new ConflictError(`channel ${this.id} already terminated`);
+    if (this.move('connected')) {
+      this.answeredAt = this.deps.clock.now();
+      this.session.accept(this.answerSdp);
+    }
+  }
+
+  async hangup(cause: HangupCause | number = HangupCauses.NORMAL_CLEARING): Promise<void> {
+    if (this.current === 'terminated') return;
+    this.session.hangup({ cause, status: sipStatusForCause(cause) });
+    // An outbound leg being cancelled ends when the 487 arrives; everything else ends now.
+    if (this.session.ended) this.terminate(cause, 'local');
+    else if (this.direction === 'outbound' && !this.session.isAnswered) {
+      const guard = this.deps.clock.setTimeout(() => this.terminate(cause, 'local'), 32_000);
+      this.abort.signal.addEventListener('abort', () => guard.cancel(), { once: true });
+      this.pendingLocalCause = cause;
+    } else this.terminate(cause, 'local');
+  }
+
+  private pendingLocalCause: number | null = null;
+
+  // ---- session events ----
+
+  private onProvisional(res: SipResponse): void {
+    try {
+      if (res.status === 180 || res.status === 181 || res.status === 182) this.move('alerting');
+      else if (res.status === 183 && res.body.length > 0) {
+        if (this.useAnswer(res.body)) this.move('early-media');
+      }
+    } catch (err) {
+      this.log.debug({ err: toAppError(err).message, status: res.status }, 'provisional ignored');
+    }
+  }
+
+  private onAnswered(res: SipResponse): void {
+    if (this.current === 'terminated') return;
+    if (res.body.length > 0 && !this.useAnswer(res.body)) {
+      this.log.warn({}, 'unusable SDP answer: hanging up');
+      void this.hangup(HangupCauses.BEARERCAPABILITY_NOTIMPL);
+      return;
+    }
+    if (this.move('connected')) this.answeredAt = this.deps.clock.now();
+  }
+
+  private useAnswer(body: Buffer): boolean {
+    if (!this.offer) return false;
+    const r = applyAnswer(this.offer, body);
+    if (!r.ok) {
+      this.log.warn({ reason: r.reason }, 'SDP answer rejected');
+      return false;
+    }
+    this.negotiated = r.media;
+    if (r.media.remote && this.rtp) void this.rtp.setRemote(r.media.remote).catch(() => undefined);
+    return true;
+  }
+
+  /** re-INVITE / UPDATE offer: keep our codec, follow the peer's address and direction (hold). */
+  private onReoffer(sdp: Buffer): OfferReply {
+    const current = this.negotiated?.codec ?? this.deps.codecs[0] ?? 'PCMA';
+    const port = this.rtp?.localPort ?? 9;
+    if (sdp.length === 0) {
+      // An offerless re-INVITE: our current description is the offer (kept simple: same as our last answer).
+      return this.answerSdp ? { ok: true, sdp: this.answerSdp } : { ok: false, status: 488 };
+    }
+    const r = answerOffer(sdp, { address: this.deps.mediaAddress, port, codecs: [current] }, this.origin);
+    if (!r.ok) return { ok: false, status: r.status, reason: r.reason, warning: r.warning };
+    this.log.info({ direction: r.media.direction, held: r.media.heldByPeer }, 're-offer answered');
+    this.negotiated = r.media;
+    this.answerSdp = r.sdp;
+    if (r.media.remote && this.rtp) void this.rtp.setRemote(r.media.remote).catch(() => undefined);
+    return { ok: true, sdp: r.sdp };
+  }
+
+  private onInfo(contentType: string, body: Buffer): void {
+    const text = body.toString('utf8');
+    let d: string | undefined;
+    if (contentType === 'application/dtmf-relay') d = /^\s*Signal\s*=\s*(\S)/im.exec(text)?.[1];
+    else if (contentType === 'application/dtmf') d = text.trim().charAt(0);
+    if (d) this.onDigit(d === '10' ? '*' : d === '11' ? '#' : d);
+  }
+
+  private onEnded(e: EndInfo): void {
+    if (this.current === 'terminated') return;
+    const cause = e.by === 'local' && this.pendingLocalCause !== null ? this.pendingLocalCause : (e.cause ?? (e.status ? causeForSipStatus(e.status) : HangupCauses.NORMAL_CLEARING));
+    this.terminate(cause, this.pendingLocalCause !== null ? 'local' : e.by);
+  }
+
+  // ---- media ----
+
+  private attachRtp(rtp: RtpEndpoint): void {
+    this.rtp = rtp;
+    rtp.on('dtmf', (e) => this.onDigit(e.digit));
+    rtp.on('timeout', (e) => {
+      if (this.negotiated?.heldByPeer) return;
+      this.log.warn({ silentMs: e.silentMs }, 'no RTP: hanging up');
+      void this.hangup(RECOVERY_ON_TIMER_EXPIRY);
+    });
+  }
+
+  private sourceOf(item: PlayItem): MediaSource | { error: string } {
+    switch (item.kind) {
+      case 'prompt': {
+        const path = this.deps.prompts.resolve(item.name, item.lang);
+        return path ? { wav: path } : { error: `no prompt ${item.name} (${item.lang ?? 'default'})` };
+      }
+      case 'file':
+        return { wav: item.path };
+      case 'tone': {
+        const plan = this.deps.tonePlan ?? CHINA_TONE_PLAN;
+        const spec: ToneSpec | undefined = plan.tones[item.tone as ToneName];
+        return spec ? { tone: spec } : { error: `no tone ${item.tone} in the ${plan.country} plan` };
+      }
+      case 'silence':
+        return { tone: { segments: [{ freqs: [], ms: Math.max(1, Math.round(item.durationMs)) }], repeat: false, levelDbm0: -10 } };
+    }
+  }
+
+  private async play(items: readonly PlayItem[], opts: { bargeIn?: boolean; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    for (const item of items) {
+      if (this.current === 'terminated' || !this.rtp) return { outcome: 'hungup' };
+      if (opts.signal?.aborted) return { outcome: 'interrupted' };
+      const source = this.sourceOf(item);
+      if ('error' in source) {
+        this.log.warn({ reason: source.error }, 'play item skipped');
+        return { outcome: 'failed' };
+      }
+      let pb: Playback;
+      try {
+        pb = await this.deps.engine.play(this.rtp, source);
+      } catch (err) {
+        this.log.warn({ err: toAppError(err).message }, 'play failed');
+        return { outcome: this.abort.signal.aborted ? 'hungup' : 'failed' };
+      }
+      const result = await new Promise<PlayResult | null>((resolve) => {
+        let settled = false;
+        const limit = item.kind === 'tone' && item.durationMs !== undefined ? this.deps.clock.setTimeout(() => finish(null, true), item.durationMs) : null;
+        const onEnd = (): void => finish({ outcome: 'hungup' }, true);
+        const onAbort = (): void => finish({ outcome: 'interrupted' }, true);
+        const finish = (r: PlayResult | null, stop: boolean): void => {
+          if (settled) return;
+          settled = true;
+          limit?.cancel();
+          this.interruptPlay = null;
+          this.abort.signal.removeEventListener('abort', onEnd);
+          opts.signal?.removeEventListener('abort', onAbort);
+          if (stop) pb.stop().catch(() => undefined);
+          resolve(r);
+        };
+        this.abort.signal.addEventListener('abort', onEnd, { once: true });
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.bargeIn) this.interruptPlay = (digit) => finish({ outcome: 'interrupted', digit }, true);
+        pb.done.then(
+          (d) => finish(d.reason === 'error' ? { outcome: 'failed' } : d.reason === 'endpoint-closed' ? { outcome: 'hungup' } : null, false),
+          () => finish({ outcome: 'failed' }, false),
+        );
+      });
+      if (result) return result;
+    }
+    return { outcome: 'completed' };
+  }
+
+  private async sendDtmf(digits: string): Promise<void> {
+    if (this.current === 'terminated' || !this.rtp) throw new ConflictError(`channel ${this.id} has no media`);
+    const valid = [...digits.toUpperCase()].filter((d) => DIGITS.has(d)).join('');
+    if (valid.length > 0) await this.rtp.sendDtmf(valid);
+  }
+
+  private onDigit(d: string): void {
+    if (!DIGITS.has(d) || this.current === 'terminated') return;
+    const digit = d as Digit;
+    this.interruptPlay?.(digit);
+    this.emitter.emit('dtmf', digit);
+  }
+
+  // ---- levels ----
+
+  private move(to: CallLevel): boolean {
+    if (this.current === 'terminated') return false;
+    if (!checkLevel(`sip channel ${this.id}`, this.current, to)) return false;
+    this.current = to;
+    this.emitter.emit('level', to);
+    return true;
+  }
+
+  private terminate(cause: number, by: 'local' | 'remote'): void {
+    if (this.current === 'terminated') return;
+    this.current = 'terminated';
+    this.hangupInfo = { cause, by, at: this.deps.clock.now() };
+    const rtp = this.rtp;
+    if (rtp) {
+      rtp.close().then(
+        (s) => {
+          this.stats = s;
+          this.resolveClosed(s);
+        },
+        (err: unknown) => {
+          this.log.warn({ err: toAppError(err).message }, 'rtp close failed');
+          this.resolveClosed(null);
+        },
+      );
+    } else this.resolveClosed(null);
+    this.emitter.emit('level', 'terminated');
+    this.emitter.emit('hangup', this.hangupInfo);
+    this.abort.abort();
+  }
+}

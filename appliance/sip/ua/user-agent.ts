@@ -1,0 +1,175 @@
+/**
+ * The UA composition (RFC 3261 §8.2 dispatch after the endpoint's generic checks, §12.2.2
+ * dialog matching): the RequestHandler the SipEndpoint hands requests to.
+ *
+ *   REGISTER                     → the registrar port (sip/registrar, another module), else 405
+ *   request with a To tag        → the dialog it names (§12.2.2: "If the UAS ... does not match
+ *                                  any existing dialogs, ... it MUST return a 481"); ACK for 2xx
+ *                                  likewise, without an answer
+ *   INVITE without a To tag      → 422 if its Session-Expires is below our Min-SE (RFC 4028
+ *                                  §8.1), else a new InviteSession for the call handler
+ *   BYE / UPDATE / INFO without a To tag → 481 (they only exist inside a dialog)
+ *   CANCEL                       → the endpoint answers it; the session hears `cancelledByPeer`
+ *
+ * Outgoing INVITEs start here too (`invite`), with a Contact naming our transport address.
+ */
+import type { Clock } from '../../core/clock.js';
+import type { TransactionError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { Dialog, requestDialogKey, type NextHop } from '../dialog/dialog.js';
+import { InviteSession, type DialogRegistry, type SessionDeps } from '../dialog/session.js';
+import { MIN_SE_FLOOR, parseSessionExpires, type SessionTimerConfig } from '../dialog/session-timer.js';
+import { Contact, sipUri, type NameAddr, type SipRequest, type Uri } from '../message/index.js';
+import type { InviteServerTransaction, ServerTransactionAny } from '../transaction/index.js';
+import type { Source, TransportProtocol } from '../transport/index.js';
+import type { RequestHandler, SipEndpoint } from './endpoint.js';
+
+/** What the registrar module gives the UA (sip/registrar implements it). */
+export interface RegistrarPort {
+  onRegister(req: SipRequest, tx: ServerTransactionAny, endpoint: SipEndpoint): void;
+}
+
+/** Who takes new calls (calls/call-handler.ts). */
+export interface InviteHandler {
+  onInvite(session: InviteSession, req: SipRequest, ua: UserAgent): void;
+}
+
+export interface UserAgentOptions {
+  clock: Clock;
+  log: Logger;
+  t1: number;
+  t2: number;
+  invites: InviteHandler;
+  registrar?: RegistrarPort;
+  sessionTimer?: SessionTimerConfig;
+  /** User part of our Contact (default "hotline"). */
+  contactUser?: string;
+}
+
+/** Body types the UA takes: SDP, and INFO's DTMF (application/dtmf-relay, application/dtmf). */
+export const UA_ACCEPT = ['application/sdp', 'application/dtmf-relay', 'application/dtmf'] as const;
+export const UA_SUPPORTED = ['timer'] as const;
+
+export class UserAgent implements RequestHandler, DialogRegistry {
+  readonly methods: readonly string[];
+  private endpoint: SipEndpoint | null = null;
+  private readonly opts: UserAgentOptions;
+  private readonly log: Logger;
+  private readonly dialogs = new Map<string, { dialog: Dialog; session: InviteSession }>();
+  private readonly pendingInvites = new Map<InviteServerTransaction, InviteSession>();
+
+  constructor(opts: UserAgentOptions) {
+    this.opts = opts;
+    this.log = opts.log.child({ mod: 'sip.ua' });
+    this.methods = ['INVITE', 'BYE', 'UPDATE', 'INFO', ...(opts.registrar ? ['REGISTER'] : [])];
+  }
+
+  /** The endpoint this UA answers for (set once, after SipEndpoint.listen). */
+  attach(endpoint: SipEndpoint): void {
+    this.endpoint = endpoint;
+  }
+
+  /** Dialogs currently known (early and confirmed, plus ended ones within their 64*T1 linger). */
+  get dialogCount(): number {
+    return this.dialogs.size;
+  }
+
+  add(dialog: Dialog, session: InviteSession): void {
+    this.dialogs.set(dialog.key, { dialog, session });
+  }
+
+  remove(dialog: Dialog): void {
+    const e = this.dialogs.get(dialog.key);
+    if (e?.dialog === dialog) this.dialogs.delete(dialog.key);
+  }
+
+  sessionDeps(): SessionDeps {
+    const ep = this.requireEndpoint();
+    return {
+      clock: this.opts.clock,
+      layer: ep.layer,
+      registry: this,
+      log: this.log,
+      t1: this.opts.t1,
+      t2: this.opts.t2,
+      ...(this.opts.sessionTimer ? { sessionTimer: this.opts.sessionTimer } : {}),
+    };
+  }
+
+  /** Our Contact for a transport: sip:user@host:port[;transport=tcp]. */
+  contact(protocol: TransportProtocol): Contact {
+    const ep = this.requireEndpoint();
+    const addr = ep.address(protocol) ?? ep.transports[0]?.localAddress() ?? { host: '127.0.0.1', port: 5060 };
+    const params = new Map<string, string | null>();
+    if (protocol !== 'udp') params.set('transport', protocol);
+    return new Contact(sipUri({ user: this.opts.contactUser ?? 'hotline', host: addr.host, port: addr.port, params }));
+  }
+
+  /** Place a call: an INVITE to `requestUri` sent to `hop`. */
+  invite(o: { requestUri: Uri; from: NameAddr; to: NameAddr; hop: NextHop; sdp: string; headers?: ReadonlyArray<[string, string]> }): InviteSession {
+    return InviteSession.outgoing(this.sessionDeps(), { ...o, contact: this.contact(o.hop.protocol) });
+  }
+
+  onRequest(req: SipRequest, tx: ServerTransactionAny, endpoint: SipEndpoint): void {
+    this.endpoint ??= endpoint;
+    if (req.method === 'REGISTER') {
+      if (this.opts.registrar) this.opts.registrar.onRegister(req, tx, endpoint);
+      else endpoint.respond(tx, 405);
+      return;
+    }
+    if (req.to()?.tag) {
+      const key = requestDialogKey(req);
+      const hit = key ? this.dialogs.get(key) : undefined;
+      if (!hit) {
+        endpoint.respond(tx, 481);
+        return;
+      }
+      hit.session.receiveRequest(req, tx, hit.dialog);
+      return;
+    }
+    if (req.method !== 'INVITE') {
+      endpoint.respond(tx, 481);
+      return;
+    }
+    const st = this.opts.sessionTimer;
+    const se = parseSessionExpires(req.headers.get('session-expires'));
+    if (st && se && se.expires < Math.max(st.minSE, MIN_SE_FLOOR)) {
+      // RFC 4028 §8.1: "the UAS MUST reject it with a 422 ... The response MUST contain a Min-SE header field".
+      endpoint.respond(tx, 422, undefined, [['Min-SE', String(Math.max(st.minSE, MIN_SE_FLOOR))]]);
+      return;
+    }
+    if (req.contactAddresses().length === 0 || !req.from()?.tag) {
+      endpoint.respond(tx, 400, 'Missing Contact or From tag');
+      return;
+    }
+    const itx = tx as InviteServerTransaction;
+    const session = InviteSession.incoming(req, itx, this.sessionDeps(), this.contact(tx.transport.protocol));
+    this.pendingInvites.set(itx, session);
+    itx.onTransition((_from, to) => {
+      if (to === 'accepted' || to === 'completed' || to === 'terminated') this.pendingInvites.delete(itx);
+    });
+    this.opts.invites.onInvite(session, req, this);
+  }
+
+  onCancel(target: InviteServerTransaction): void {
+    const s = this.pendingInvites.get(target);
+    if (!s) return;
+    this.pendingInvites.delete(target);
+    s.cancelledByPeer();
+  }
+
+  onAck(ack: SipRequest, _source: Source): void {
+    const key = requestDialogKey(ack);
+    const hit = key ? this.dialogs.get(key) : undefined;
+    hit?.session.receiveAck(ack);
+  }
+
+  onServerError(err: TransactionError, tx: ServerTransactionAny): void {
+    this.log.warn({ err: err.message, method: tx.request.method }, 'server transaction failed');
+  }
+
+  private requireEndpoint(): SipEndpoint {
+    if (!this.endpoint) throw new Error('UserAgent is not attached to a SipEndpoint');
+    return this.endpoint;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * A panel with the live pages wired to real domain services on the harness's store, clock and
+ * bus: the ACD (appliance/acd) with its test ports (agents' phones that ring until the test
+ * answers), the work-order service with a small organisation (departments d1/d2, one repair
+ * type whose form asks for the meter number), an in-memory CustomerLookup, and a directory
+ * of two queues (q1 in d1, q2 in d2) and three agents (a1, a2 in d1; b1 in d2).
+ * `callIn` plays the IVR and the caller: it publishes `ivr.flow.completed` with the inputs,
+ * then enqueues the caller, so an available agent gets the offer (and the screen pop).
+ */
+import { Acd } from '../../appliance/acd/acd.js';
+import { FakeAgentDialer, FakeBridger, queueConfig } from '../../appliance/acd/testing/acd-harness.js';
+import { MemoryAcdStore } from '../../appliance/acd/testing/memory-acd-store.js';
+import { FakeChannel } from '../../appliance/channel/testing/fake-channel.js';
+import '../../appliance/ivr/events.js';
+import { silentLogger } from '../../appliance/core/log.js';
+import { WorkOrderService } from '../../appliance/workorders/workorder-service.js';
+import { staticDirectory, type CustomerCard } from '../live/ports.js';
+import { startPanel, type Harness } from './panel-harness.js';
+
+export interface LiveRig {
+  h: Harness;
+  acd: Acd;
+  dialer: FakeAgentDialer;
+  workOrders: WorkOrderService;
+  customers: Map<string, CustomerCard[]>;
+  callIn(callId: string, number: string, opts?: { queueId?: string; vars?: Record<string, string>; path?: string[] }): FakeChannel;
+  close(): Promise<void>;
+}
+
+export async function startLiveRig(opts: { withWorkOrders?: boolean } = {}): Promise<LiveRig> {
+  let acd!: Acd;
+  let dialer!: FakeAgentDialer;
+  let workOrders!: WorkOrderService;
+  const customers = new Map<string, CustomerCard[]>();
+  const h = await startPanel({
+    live: ({ store, clock, bus }) => {
+      const log = silentLogger();
+      dialer = new FakeAgentDialer(clock);
+      acd = new Acd({ clock, bus, log, store: new MemoryAcdStore(), dialer, bridger: new FakeBridger() });
+      acd.upsertQueue({ ...queueConfig('q1'), name: '故障报修' });
+      acd.upsertQueue({ ...queueConfig('q2'), name: '营业咨询' });
+      for (const [id, q] of [['a1', 'q1'], ['a2', 'q1'], ['b1', 'q2']] as const) acd.upsertAgent({ id, name: id.toUpperCase(), skills: {}, memberships: [{ queueId: q, penalty: 0 }] });
+      workOrders = new WorkOrderService({ store, clock, bus, log });
+      workOrders.createDepartment({ id: 'd1', code: '01', name: '一班' });
+      workOrders.createDepartment({ id: 'd2', code: '02', name: '二班' });
+      workOrders.createType({
+        id: 'repair',
+        name: '故障报修',
+        kind: 'repair',
+        form: { fields: [{ key: 'meterNo', label: '表号', type: 'text', required: true, pattern: '[0-9]{8,12}' }] },
+        workflow: { acceptRoles: ['agent'], steps: [{ id: 'repair', name: '抢修', mode: 'parallel', assign: { by: 'dispatcher' } }] },
+      });
+      return {
+        acd,
+        ...(opts.withWorkOrders !== false && { workOrders }),
+        customers: { byPhone: (n) => customers.get(n) ?? [] },
+        acdDirectory: staticDirectory({
+          queues: [
+            { id: 'q1', name: '故障报修', departmentId: 'd1' },
+            { id: 'q2', name: '营业咨询', departmentId: 'd2' },
+          ],
+          agents: [
+            { id: 'a1', name: '坐席一', departmentId: 'd1' },
+            { id: 'a2', name: '坐席二', departmentId: 'd1' },
+            { id: 'b1', name: '坐席三', departmentId: 'd2' },
+          ],
+        }),
+      };
+    },
+  });
+  return {
+    h,
+    acd,
+    dialer,
+    workOrders,
+    customers,
+    callIn: (callId, number, o = {}) => {
+      h.bus.publish('ivr.flow.completed', {
+        callId,
+        channelId: callId,
+        flowId: 'main',
+        flowVersion: 1,
+        lastNode: 'to-queue',
+        path: o.path ?? ['welcome', 'menu', 'meter', 'to-queue'],
+        vars: o.vars ?? {},
+        durationMs: 12_000,
+        outcome: 'enqueued',
+        queue: o.queueId ?? 'q1',
+      });
+      const ch = new FakeChannel({ clock: h.clock, id: callId, caller: number });
+      void ch.answer();
+      void acd.enqueue({ channel: ch, queueId: o.queueId ?? 'q1', callId });
+      return ch;
+    },
+    close: () => h.close(),
+  };
+}
