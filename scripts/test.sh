@@ -15,7 +15,9 @@ fi
 
 echo "== ava (unit, integration, hw-test sim rig, browser)"
 log=$(mktemp)
-npx ava --tap "$@" 2>&1 | tee "$log"
+# A hard ceiling: a test that leaks a handle keeps its ava worker alive forever; fail instead of
+# eating the whole CI budget.
+timeout --signal=TERM 40m npx ava --tap "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 pass=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
 fail=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')

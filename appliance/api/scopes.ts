@@ -29,6 +29,7 @@ export const ScopeDescriptions = {
   'ivr:read': 'Read IVR flows, their versions and node traffic; run the flow simulator',
   'ivr:write': 'Save IVR flow drafts, publish and roll back versions',
   'acd:supervise': "Change an ACD agent's status on their behalf (log in, break, log out)",
+  'demo:write': 'Make the simulated exchange place calls into the appliance (demo card)',
 } as const;
 
 export type Scope = keyof typeof ScopeDescriptions;

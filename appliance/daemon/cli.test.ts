@@ -93,3 +93,16 @@ test('config check: OK for a good file, every problem listed for a bad one', asy
   t.is(usage.code, 2);
   t.regex(usage.stderr, /unknown command frobnicate/);
 });
+
+test('route add and extension add refuse bad input with the field named, exit 2, before touching a database', async (t) => {
+  const inst = instance(httpConfig(await freePort()));
+  const badTarget = await runCli(['route', 'add', '--id', 'r1', '--did', '95598', '--target', 'voicemail:x'], inst);
+  t.is(badTarget.code, 2);
+  t.regex(badTarget.stderr, /--target is ivr:<name> \| queue:<name> \| extension:<name>/);
+  const badDid = await runCli(['route', 'add', '--id', 'r1', '--did', '95_598', '--target', 'ivr:hotline-95598'], inst);
+  t.is(badDid.code, 2);
+  t.regex(badDid.stderr, /invalid route\n {2}did: /);
+  const noDb = await runCli(['extension', 'add', '--number', '1001', '--password', 'long-enough'], inst);
+  t.is(noDb.code, 1);
+  t.regex(noDb.stderr, /no database at/);
+});

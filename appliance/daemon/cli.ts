@@ -8,6 +8,8 @@
  *   restore <file>                         offline: refused while a live daemon holds the pid lock
  *   api-key create --name N --scopes a,b   prints the new key once (only its hash is stored)
  *   config check                           validate the configuration, list every problem
+ *   extension add --number N --name D --password P   an agent's SIP phone account (issue 3 registrar)
+ *   route add --id I --did P --target kind:name      an inbound dialplan route (kind ivr|queue|extension)
  *
  * Exit codes: 0 done, 1 failed, 2 bad usage or invalid configuration.
  */
@@ -18,12 +20,15 @@ import { ApiKeys } from '../api/api-keys.js';
 import { isScope, Scopes, type Scope } from '../api/scopes.js';
 import { SystemClock } from '../core/clock.js';
 import { configSourceFromEnv, formatIssues, loadConfig, type Config } from '../core/config.js';
-import { AppError, ConfigError } from '../core/errors.js';
+import { AppError, ConfigError, ValidationError } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
 import { silentLogger } from '../core/log.js';
 import { AuditLog } from '../ops/audit.js';
 import { backupTo, restoreFrom } from '../store/backup.js';
 import { DB_FILE_NAME, openStore, type Store } from '../store/database.js';
+import { SqliteCallStore } from '../calls/call-store.js';
+import { RouteSchema, RouteTargetKinds, type RouteInput } from '../calls/dialplan.js';
+import { ExtensionService, SqliteSipStore } from '../sip/registrar/index.js';
 import { acquirePidLock, readLock } from './pid-lock.js';
 
 const USAGE = `usage: appliance <command>
@@ -31,6 +36,10 @@ const USAGE = `usage: appliance <command>
   restore <file>                         replace the database with <file> (daemon must be stopped)
   api-key create --name N --scopes a,b   create an API key for an integrator
   config check                           validate the configuration
+  extension add --number N --name D --password P [--auth-user U]
+                                         create a SIP extension (password stored only as H(A1))
+  route add --id I --did P --target ivr:F|queue:Q|extension:E [--name N] [--priority n] [--caller P]
+                                         create or replace an inbound dialplan route
 scopes: ${Scopes.join(', ')}`;
 
 class UsageError extends Error {}
@@ -124,6 +133,80 @@ async function apiKey(args: string[]): Promise<number> {
   return 0;
 }
 
+const CLI_ACTOR = { actor: 'system:cli', ip: null } as const;
+
+/** A ValidationError's issues as `path: message` lines (the same shape as config errors). */
+function validationText(err: ValidationError): string {
+  return err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+}
+
+async function extension(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'add') throw new UsageError('extension: the only subcommand is `add`');
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { number: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, 'auth-user': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`extension add: unexpected ${positionals.join(' ')}`);
+  const config = loadConfig();
+  const created = await withStore(config, async (store) => {
+    // The same service (and zod schema) the registrar reads through; the realm decides H(A1).
+    const service = new ExtensionService({ store: new SqliteSipStore(store), clock, realm: config.sip.realm });
+    const v = service.create({
+      number: values.number,
+      displayName: values.name ?? values.number,
+      password: values.password,
+      ...(values['auth-user'] === undefined ? {} : { authUser: values['auth-user'] }),
+    });
+    await new AuditLog({ db: store.db, clock }).record({ ...CLI_ACTOR, action: 'sip-extension.created', target: v.number, after: v });
+    return v;
+  });
+  process.stdout.write(`extension ${created.number} (${created.displayName}; auth user ${created.authUser}; realm ${config.sip.realm}) created\n`);
+  return 0;
+}
+
+async function route(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'add') throw new UsageError('route: the only subcommand is `add`');
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { id: { type: 'string' }, name: { type: 'string' }, did: { type: 'string' }, target: { type: 'string' }, priority: { type: 'string' }, caller: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`route add: unexpected ${positionals.join(' ')}`);
+  const m = /^([a-z]+):(.+)$/.exec(values.target ?? '');
+  const kind = m?.[1];
+  if (!m || !RouteTargetKinds.includes(kind as (typeof RouteTargetKinds)[number])) {
+    throw new UsageError(`route add: --target is ${RouteTargetKinds.map((k) => `${k}:<name>`).join(' | ')}`);
+  }
+  const name = m[2]!;
+  const target = kind === 'ivr' ? { kind: 'ivr' as const, flow: name } : kind === 'queue' ? { kind: 'queue' as const, queue: name } : { kind: 'extension' as const, extension: name };
+  const input: RouteInput = {
+    id: values.id ?? '',
+    name: values.name ?? `${values.did ?? ''} → ${values.target}`,
+    did: values.did ?? '',
+    target,
+    ...(values.priority === undefined ? {} : { priority: Number(values.priority) }),
+    ...(values.caller === undefined ? {} : { caller: values.caller }),
+  };
+  const parsed = RouteSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ValidationError('invalid route', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })));
+  }
+  const config = loadConfig();
+  const saved = await withStore(config, async (store) => {
+    // Routes are read from the database for every call: a running daemon uses it at once.
+    const r = new SqliteCallStore(store, () => clock.now()).saveRoute(parsed.data);
+    await new AuditLog({ db: store.db, clock }).record({ ...CLI_ACTOR, action: 'call-route.saved', target: r.id, after: r });
+    return r;
+  });
+  process.stdout.write(`route ${saved.id}: ${saved.did} → ${saved.target.kind}:${values.target?.slice(kind!.length + 1)} (priority ${saved.priority})\n`);
+  return 0;
+}
+
 function configCheck(args: string[]): number {
   if (args[0] !== 'check' || args.length > 1) throw new UsageError('config: the only subcommand is `check`');
   const source = configSourceFromEnv();
@@ -148,6 +231,10 @@ export async function runCli(argv: string[]): Promise<number> {
         return await apiKey(args);
       case 'config':
         return configCheck(args);
+      case 'extension':
+        return await extension(args);
+      case 'route':
+        return await route(args);
       case undefined:
       case 'help':
       case '--help':
@@ -164,6 +251,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`appliance: ${(err as Error).message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof ValidationError) {
+      process.stderr.write(`appliance: ${err.message}\n${validationText(err)}\n`);
       return 2;
     }
     if (err instanceof AppError) {

@@ -46,7 +46,10 @@ import { wireBusiness, type BusinessServices } from './wire-business.js';
 import { LateEnqueuer, wireContactCentre } from './wire-contact-centre.js';
 import type { RouteRegistry } from '../api/registry.js';
 import type { Enqueuer } from '../ivr/ports.js';
+import type { IvrDeps } from '../ivr/runner.js';
+import type { PromptResolver } from '../channel/tdm/ports.js';
 import { applianceVersion } from './version.js';
+import { promptFiles, wireCard, warmDefaultPrompts } from './wire-card.js';
 
 /** Exit codes: 0 clean stop, 1 could not start / stop failed, 2 invalid configuration. */
 export const EXIT_OK = 0;
@@ -147,6 +150,26 @@ async function boot(core: Core): Promise<void> {
     simulators: config.integrations.simulators,
   });
   for (const s of centre.background) lifecycle.onClose(s.name, () => s.stop());
+  // The voice card (wire-card.ts): the simulated card and exchange in the demo.
+  const card = await wireCard({
+    card: config.card,
+    clock,
+    log,
+    bus: core.bus,
+    engine: telephony.engine,
+    calls: telephony.callStore,
+    flow: async () => (await centre.ivr.flows.published(defaultFlow().id)) ?? defaultFlow(),
+    ivr: () => ({ ...centre.ivr.deps(), enqueuer }),
+    prompts: promptFiles(path.join(config.dataDir, 'prompts'), centre.ivr.tts),
+    registry: integrations.registry,
+  });
+  lifecycle.onClose('card', () => card.close());
+  // SIP IVR calls get the same prompts (library, else the TTS cache) and IVR deps as the card's.
+  telephony.useIvr({ ...centre.ivr.deps(), enqueuer }, promptFiles(path.join(config.dataDir, 'prompts'), centre.ivr.tts));
+  // Rendered for SIP callers as well as the card's, whatever card.kind is.
+  const warming = new AbortController();
+  lifecycle.onClose('prompt warm-up', () => warming.abort());
+  void warmDefaultPrompts(centre.ivr.tts, warming.signal, log);
 
   const app = express();
   app.disable('x-powered-by');
@@ -297,7 +320,11 @@ async function wireSip(
  */
 async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Promise<{
   calls: CallHandler;
+  engine: MediaEngine;
+  callStore: SqliteCallStore;
   handlerFor: (access: SipAccess) => { handler: RequestHandler; attach(endpoint: SipEndpoint): void };
+  /** The IVR's deps (lookups, outage, TTS) and prompt resolver, wired after the call layer. */
+  useIvr(deps: IvrDeps, prompts: PromptResolver): void;
   started(): void;
 }> {
   const { config, clock, log, bus, lifecycle } = core;
@@ -317,21 +344,25 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Prom
   const flow = defaultFlow();
   const promptsDir = path.join(config.dataDir, 'prompts');
   let access: SipAccess | null = null;
+  const callStore = new SqliteCallStore(store, () => clock.now());
+  // Filled by useIvr once the contact centre exists; the runner reads it per call.
+  const ivr: IvrDeps = {};
+  let prompts: PromptResolver = {
+    resolve: (name, lang) => {
+      const file = path.join(promptsDir, lang === 'en' ? 'en' : 'zh-CN', `${name}.wav`);
+      return existsSync(file) ? file : null;
+    },
+  };
   const calls = new CallHandler({
     clock,
     log,
     bus,
-    store: new SqliteCallStore(store, () => clock.now()),
+    store: callStore,
     engine,
     channel: {
       mediaAddress,
       codecs: ['PCMA', 'PCMU'],
-      prompts: {
-        resolve: (name, lang) => {
-          const file = path.join(promptsDir, lang === 'en' ? 'en' : 'zh-CN', `${name}.wav`);
-          return existsSync(file) ? file : null;
-        },
-      },
+      prompts: { resolve: (name, lang) => prompts.resolve(name, lang) },
     },
     contacts: {
       locate: (ext) =>
@@ -339,11 +370,14 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Prom
     },
     guard: { check: (req, source) => (access ? access.authenticator.check(req, source) : { ok: true }) },
     flows: { flow: (id) => (id === flow.id ? flow : null) },
+    ivr,
     enqueuer,
   });
   lifecycle.register(calls);
   return {
     calls,
+    engine,
+    callStore,
     handlerFor: (a) => {
       access = a;
       const ua = new UserAgent({
@@ -357,6 +391,10 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Prom
       });
       calls.attach(ua);
       return { handler: ua, attach: (endpoint) => ua.attach(endpoint) };
+    },
+    useIvr: (deps, resolver) => {
+      Object.assign(ivr, deps);
+      prompts = resolver;
     },
     started: () => log.info({ mediaAddress, workers: engine.workerCount }, 'telephony ready'),
   };

@@ -83,8 +83,20 @@ export class Baresip {
     ctrl.on('data', (d) => this.onData(d.toString('utf8')));
   }
 
-  /** Start a baresip UA: `sip:<user>@127.0.0.1:<sipPort>`, no registration, auto-answer when `answer`. */
-  static async start(o: { name: string; dir: string; user: string; wav: string; answer: boolean; ports: number }): Promise<Baresip> {
+  /**
+   * Start a baresip UA: `sip:<user>@127.0.0.1:<sipPort>`, auto-answer when `answer`; no registration,
+   * unless `register` names a registrar (`host:port`): then the AOR is `sip:<user>@<registrar>`
+   * and baresip REGISTERs there (Digest with `password`, every `regint` s) and answers its challenges.
+   */
+  static async start(o: {
+    name: string;
+    dir: string;
+    user: string;
+    wav: string;
+    answer: boolean;
+    ports: number;
+    register?: { registrar: string; password: string; regint?: number };
+  }): Promise<Baresip> {
     const dir = path.join(o.dir, o.name);
     const recDir = path.join(dir, 'rec');
     mkdirSync(recDir, { recursive: true });
@@ -114,7 +126,8 @@ export class Baresip {
       '',
     ].join('\n');
     writeFileSync(path.join(dir, 'config'), config);
-    writeFileSync(path.join(dir, 'accounts'), `<sip:${o.user}@127.0.0.1:${sipPort}>;regint=0;answermode=${o.answer ? 'auto' : 'manual'};audio_codecs=pcma,pcmu\n`);
+    const aor = o.register ? `<sip:${o.user}@${o.register.registrar}>;auth_pass=${o.register.password};regint=${o.register.regint ?? 600}` : `<sip:${o.user}@127.0.0.1:${sipPort}>;regint=0`;
+    writeFileSync(path.join(dir, 'accounts'), `${aor};answermode=${o.answer ? 'auto' : 'manual'};audio_codecs=pcma,pcmu\n`);
     const proc = spawn('baresip', ['-f', dir, '-t', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout?.resume();
     proc.stderr?.resume();

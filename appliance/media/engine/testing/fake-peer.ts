@@ -37,6 +37,8 @@ export class FakePeer {
   static async open(law: G711Law, opts: { keep?: boolean } = {}): Promise<FakePeer> {
     const s = dgram.createSocket('udp4');
     await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    // A test that fails before close() must not keep its worker process alive (ava waits for it).
+    s.unref();
     const p = new FakePeer(s, s.address().port, law);
     if (opts.keep === false) s.removeAllListeners('message');
     return p;
@@ -62,7 +64,7 @@ export class FakePeer {
       this.sendFrame(to, g711encode(this.law, pcm));
       this.ts = (this.ts + FRAME_SAMPLES) >>> 0;
       n++;
-      this.timer = setTimeout(step, Math.max(0, t0 + n * 20 - performance.now()));
+      this.timer = setTimeout(step, Math.max(0, t0 + n * 20 - performance.now())).unref();
     };
     step();
   }
