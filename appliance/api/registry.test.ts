@@ -38,6 +38,8 @@ async function serve(registry: RouteRegistry): Promise<{ base: string; close: ()
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  // A failing assertion throws past close(); an unref'd server cannot keep the ava worker alive.
+  server.unref();
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`,
     close: () =>
