@@ -9,6 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, Selectable } from 'kysely';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Sqlite, Store } from '../store/database.js';
+import { SyncQueries } from '../store/sync-query.js';
 import type { AcdAgentsTable, AcdCallbacksTable, AcdIntervalStatsTable, AcdMembershipsTable } from '../store/schema.js';
 import type { AnyAcdEventRecord } from './acd-events.js';
 import type { AgentConfig, QueueConfig } from './model.js';
@@ -18,13 +19,14 @@ type Statement = BetterSqlite3.Statement<unknown[]>;
 
 export class SqliteAcdStore implements AcdStorePort {
   private readonly sqlite: Sqlite;
-  private readonly statements = new Map<string, Statement>();
+  private readonly q: SyncQueries;
 
   constructor(
     private readonly store: Pick<Store, 'sqlite' | 'db'>,
     private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {
     this.sqlite = store.sqlite;
+    this.q = new SyncQueries(store.sqlite);
   }
 
   private get db(): Store['db'] {
@@ -35,7 +37,7 @@ export class SqliteAcdStore implements AcdStorePort {
     if (events.length === 0) return;
     this.sqlite.transaction(() => {
       for (const e of events) {
-        this.run(
+        this.q.run(
           this.db
             .insertInto('acd_events')
             .values({ id: e.id, at: e.at, type: e.type, queue_id: e.queueId, agent_id: e.agentId, call_id: e.callId, payload: JSON.stringify(e.payload) })
@@ -46,7 +48,7 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   saveAgentState(r: AgentStateRecord): void {
-    this.run(
+    this.q.run(
       this.db
         .insertInto('acd_agent_states')
         .values({ agent_id: r.agentId, status: r.status, break_reason: r.breakReason, state: r.state, updated_at: r.updatedAt })
@@ -63,7 +65,7 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   agentStates(): AgentStateRecord[] {
-    return this.all<{ agent_id: string; status: AgentStateRecord['status']; break_reason: string | null; state: AgentStateRecord['state']; updated_at: number }>(
+    return this.q.all<{ agent_id: string; status: AgentStateRecord['status']; break_reason: string | null; state: AgentStateRecord['state']; updated_at: number }>(
       this.db.selectFrom('acd_agent_states').selectAll().orderBy('agent_id').compile(),
     ).map((r) => ({ agentId: r.agent_id, status: r.status, breakReason: r.break_reason, state: r.state, updatedAt: r.updated_at }));
   }
@@ -84,7 +86,7 @@ export class SqliteAcdStore implements AcdStorePort {
       agent_id: c.agentId,
       updated_at: c.updatedAt,
     };
-    this.run(
+    this.q.run(
       this.db
         .insertInto('acd_callbacks')
         .values(row)
@@ -96,7 +98,7 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   pendingCallbacks(): CallbackRecord[] {
-    return this.all<Selectable<AcdCallbacksTable>>(
+    return this.q.all<Selectable<AcdCallbacksTable>>(
       this.db.selectFrom('acd_callbacks').selectAll().where('status', 'in', ['pending', 'in-progress']).orderBy('requested_at').compile(),
     ).map((r) => ({
       id: r.id,
@@ -116,7 +118,7 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   events(from: number, to: number): AnyAcdEventRecord[] {
-    return this.all<{ id: string; at: number; type: string; queue_id: string | null; agent_id: string | null; call_id: string | null; payload: string }>(
+    return this.q.all<{ id: string; at: number; type: string; queue_id: string | null; agent_id: string | null; call_id: string | null; payload: string }>(
       this.db.selectFrom('acd_events').selectAll().where('at', '>=', from).where('at', '<', to).orderBy('seq').compile(),
     ).map((r) => ({ id: r.id, at: r.at, type: r.type, queueId: r.queue_id, agentId: r.agent_id, callId: r.call_id, payload: JSON.parse(r.payload) }) as AnyAcdEventRecord);
   }
@@ -148,7 +150,7 @@ export class SqliteAcdStore implements AcdStorePort {
           agents_required: r.agentsRequired,
         };
         const { queue_id: _q, interval_start: _s, interval_ms: _m, ...update } = values;
-        this.run(
+        this.q.run(
           this.db
             .insertInto('acd_interval_stats')
             .values(values)
@@ -160,7 +162,7 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   intervalStats(queueId: string, from: number, to: number): IntervalStatsRecord[] {
-    return this.all<Selectable<AcdIntervalStatsTable>>(
+    return this.q.all<Selectable<AcdIntervalStatsTable>>(
       this.db
         .selectFrom('acd_interval_stats')
         .selectAll()
@@ -197,7 +199,7 @@ export class SqliteAcdStore implements AcdStorePort {
   saveQueueConfig(cfg: QueueConfig): void {
     const now = this.clock.now();
     const config = JSON.stringify(cfg);
-    this.run(
+    this.q.run(
       this.db
         .insertInto('acd_queues')
         .values({ id: cfg.id, name: cfg.name, strategy: cfg.strategy, config, created_at: now, updated_at: now })
@@ -207,23 +209,23 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   deleteQueueConfig(queueId: string): void {
-    this.run(this.db.deleteFrom('acd_queues').where('id', '=', queueId).compile());
+    this.q.run(this.db.deleteFrom('acd_queues').where('id', '=', queueId).compile());
   }
 
   saveAgentConfig(cfg: AgentConfig): void {
     const now = this.clock.now();
     const skills = JSON.stringify(cfg.skills);
     this.sqlite.transaction(() => {
-      this.run(
+      this.q.run(
         this.db
           .insertInto('acd_agents')
           .values({ id: cfg.id, name: cfg.name, skills, created_at: now, updated_at: now })
           .onConflict((oc) => oc.column('id').doUpdateSet({ name: cfg.name, skills, updated_at: now }))
           .compile(),
       );
-      this.run(this.db.deleteFrom('acd_memberships').where('agent_id', '=', cfg.id).compile());
+      this.q.run(this.db.deleteFrom('acd_memberships').where('agent_id', '=', cfg.id).compile());
       cfg.memberships.forEach((m, position) =>
-        this.run(
+        this.q.run(
           this.db
             .insertInto('acd_memberships')
             .values({ agent_id: cfg.id, queue_id: m.queueId, position, penalty: m.penalty, wrap_up_ms: m.wrapUpMs ?? null })
@@ -234,21 +236,21 @@ export class SqliteAcdStore implements AcdStorePort {
   }
 
   deleteAgentConfig(agentId: string): void {
-    this.run(this.db.deleteFrom('acd_agents').where('id', '=', agentId).compile());
+    this.q.run(this.db.deleteFrom('acd_agents').where('id', '=', agentId).compile());
   }
 
   loadConfig(): { queues: unknown[]; agents: unknown[] } {
-    const queues = this.all<{ config: string }>(this.db.selectFrom('acd_queues').select('config').orderBy('created_at').orderBy('id').compile()).map(
+    const queues = this.q.all<{ config: string }>(this.db.selectFrom('acd_queues').select('config').orderBy('created_at').orderBy('id').compile()).map(
       (r) => JSON.parse(r.config) as unknown,
     );
-    const members = this.all<Selectable<AcdMembershipsTable>>(this.db.selectFrom('acd_memberships').selectAll().orderBy('agent_id').orderBy('position').compile());
+    const members = this.q.all<Selectable<AcdMembershipsTable>>(this.db.selectFrom('acd_memberships').selectAll().orderBy('agent_id').orderBy('position').compile());
     const byAgent = new Map<string, { queueId: string; penalty: number; wrapUpMs?: number }[]>();
     for (const m of members) {
       let list = byAgent.get(m.agent_id);
       if (!list) byAgent.set(m.agent_id, (list = []));
       list.push({ queueId: m.queue_id, penalty: m.penalty, ...(m.wrap_up_ms !== null && { wrapUpMs: m.wrap_up_ms }) });
     }
-    const agents = this.all<Selectable<AcdAgentsTable>>(this.db.selectFrom('acd_agents').selectAll().orderBy('created_at').orderBy('id').compile()).map((r) => ({
+    const agents = this.q.all<Selectable<AcdAgentsTable>>(this.db.selectFrom('acd_agents').selectAll().orderBy('created_at').orderBy('id').compile()).map((r) => ({
       id: r.id,
       name: r.name,
       skills: JSON.parse(r.skills) as unknown,
@@ -257,20 +259,4 @@ export class SqliteAcdStore implements AcdStorePort {
     return { queues, agents };
   }
 
-  private prepare(q: CompiledQuery): Statement {
-    let st = this.statements.get(q.sql);
-    if (!st) {
-      st = this.sqlite.prepare(q.sql);
-      this.statements.set(q.sql, st);
-    }
-    return st;
-  }
-
-  private run(q: CompiledQuery): void {
-    this.prepare(q).run(...(q.parameters as unknown[]));
-  }
-
-  private all<T>(q: CompiledQuery): T[] {
-    return this.prepare(q).all(...(q.parameters as unknown[])) as T[];
-  }
 }

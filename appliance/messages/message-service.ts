@@ -17,7 +17,7 @@ import { newId, newMonotonicId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/database.js';
 import type { Database, MessagesTable } from '../store/schema.js';
-import { SyncQueries } from './sync-queries.js';
+import { SyncQueries } from '../store/sync-query.js';
 
 export const RecipientKinds = ['user', 'department', 'role'] as const;
 export const MessageKinds = ['assigned', 'urge', 'returned', 'replied', 'sla-warn', 'sla-breach', 'escalation', 'visit', 'reopened', 'note'] as const;

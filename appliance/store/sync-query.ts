@@ -15,6 +15,11 @@ export class SyncQueries {
 
   constructor(private readonly sqlite: Sqlite) {}
 
+  /** Run `fn` in one IMMEDIATE transaction (the write lock taken up front: no upgrade deadlocks). */
+  transaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn).immediate();
+  }
+
   all<O>(q: CompiledQuery<O>): O[] {
     return this.prepare(q).all(...q.parameters) as O[];
   }

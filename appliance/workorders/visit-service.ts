@@ -29,7 +29,7 @@ import type { Store } from '../store/database.js';
 import type { BusinessCalendar } from './calendar.js';
 import { OrderKinds, VisitResults, type Actor, type VisitResult } from './model.js';
 import { parseWith } from './schemas.js';
-import { SyncQueries } from './sync-queries.js';
+import { SyncQueries } from '../store/sync-query.js';
 import { ActionForbiddenError, Roles } from './transitions.js';
 import type { WorkOrderService } from './workorder-service.js';
 import './workorder-events.js';

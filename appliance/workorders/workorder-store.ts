@@ -8,6 +8,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type CompiledQuery, type SelectQueryBuilder, type SqlBool, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Sqlite, Store } from '../store/database.js';
+import { SyncQueries } from '../store/sync-query.js';
 import type {
   BusinessCalendarsTable,
   Database,
@@ -55,11 +56,14 @@ export interface OrderFilter {
 
 export class WorkOrderStore {
   private readonly sqlite: Sqlite;
-  private readonly statements = new Map<string, Statement>();
+  private readonly q: SyncQueries;
+  /** Inserts by column set: compiled once by Kysely, prepared once (the create hot path). */
+  private readonly insertStatements = new Map<string, Statement>();
   private readonly insertSql = new Map<string, string>();
 
   constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
     this.sqlite = store.sqlite;
+    this.q = new SyncQueries(store.sqlite);
   }
 
   private get db(): Store['db'] {
@@ -74,39 +78,39 @@ export class WorkOrderStore {
   // ---- departments ----
 
   insertDepartment(row: Insertable<DepartmentsTable>): void {
-    this.run(this.db.insertInto('departments').values(row).compile());
+    this.q.run(this.db.insertInto('departments').values(row).compile());
   }
 
   updateDepartment(id: string, patch: Updateable<DepartmentsTable>): number {
-    return this.run(this.db.updateTable('departments').set(patch).where('id', '=', id).compile());
+    return this.q.run(this.db.updateTable('departments').set(patch).where('id', '=', id).compile());
   }
 
   getDepartment(id: string): DepartmentRow | undefined {
-    return this.first(this.db.selectFrom('departments').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('departments').selectAll().where('id', '=', id).compile());
   }
 
   listDepartments(): DepartmentRow[] {
-    return this.all(this.db.selectFrom('departments').selectAll().orderBy('code').compile());
+    return this.q.all(this.db.selectFrom('departments').selectAll().orderBy('code').compile());
   }
 
   // ---- calendars ----
 
   insertCalendar(row: Insertable<BusinessCalendarsTable>): void {
-    this.run(this.db.insertInto('business_calendars').values(row).compile());
+    this.q.run(this.db.insertInto('business_calendars').values(row).compile());
   }
 
   getCalendar(id: string): CalendarRow | undefined {
-    return this.first(this.db.selectFrom('business_calendars').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('business_calendars').selectAll().where('id', '=', id).compile());
   }
 
   calendarDays(calendarId: string): CalendarDayRow[] {
-    return this.all(
+    return this.q.all(
       this.db.selectFrom('calendar_days').selectAll().where('calendar_id', '=', calendarId).orderBy('date').compile(),
     );
   }
 
   upsertCalendarDay(row: Insertable<CalendarDaysTable>): void {
-    this.run(
+    this.q.run(
       this.db
         .insertInto('calendar_days')
         .values(row)
@@ -118,7 +122,7 @@ export class WorkOrderStore {
   }
 
   deleteCalendarDay(calendarId: string, date: string): number {
-    return this.run(
+    return this.q.run(
       this.db.deleteFrom('calendar_days').where('calendar_id', '=', calendarId).where('date', '=', date).compile(),
     );
   }
@@ -126,31 +130,31 @@ export class WorkOrderStore {
   // ---- types, categories, policies ----
 
   insertType(row: Insertable<WorkorderTypesTable>): void {
-    this.run(this.db.insertInto('workorder_types').values(row).compile());
+    this.q.run(this.db.insertInto('workorder_types').values(row).compile());
   }
 
   updateType(id: string, patch: Updateable<WorkorderTypesTable>): number {
-    return this.run(this.db.updateTable('workorder_types').set(patch).where('id', '=', id).compile());
+    return this.q.run(this.db.updateTable('workorder_types').set(patch).where('id', '=', id).compile());
   }
 
   getType(id: string): TypeRow | undefined {
-    return this.first(this.db.selectFrom('workorder_types').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('workorder_types').selectAll().where('id', '=', id).compile());
   }
 
   listTypes(): TypeRow[] {
-    return this.all(this.db.selectFrom('workorder_types').selectAll().orderBy('id').compile());
+    return this.q.all(this.db.selectFrom('workorder_types').selectAll().orderBy('id').compile());
   }
 
   insertCategory(row: Insertable<WorkorderCategoriesTable>): void {
-    this.run(this.db.insertInto('workorder_categories').values(row).compile());
+    this.q.run(this.db.insertInto('workorder_categories').values(row).compile());
   }
 
   getCategory(id: string): CategoryRow | undefined {
-    return this.first(this.db.selectFrom('workorder_categories').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('workorder_categories').selectAll().where('id', '=', id).compile());
   }
 
   listCategories(typeId: string): CategoryRow[] {
-    return this.all(
+    return this.q.all(
       this.db
         .selectFrom('workorder_categories')
         .selectAll()
@@ -162,18 +166,18 @@ export class WorkOrderStore {
   }
 
   insertPolicy(row: Insertable<SlaPoliciesTable>): void {
-    this.run(this.db.insertInto('sla_policies').values(row).compile());
+    this.q.run(this.db.insertInto('sla_policies').values(row).compile());
   }
 
   activePolicies(): PolicyRow[] {
-    return this.all(this.db.selectFrom('sla_policies').selectAll().where('active', '=', 1).orderBy('id').compile());
+    return this.q.all(this.db.selectFrom('sla_policies').selectAll().where('active', '=', 1).orderBy('id').compile());
   }
 
   // ---- numbering ----
 
   /** The next sequence number of `day` (1 for the first order of the day). */
   nextSequence(day: string): number {
-    const row = this.first(
+    const row = this.q.first(
       this.db
         .insertInto('workorder_sequences')
         .values({ day, last: 1 })
@@ -191,16 +195,16 @@ export class WorkOrderStore {
   }
 
   getOrder(id: string): OrderRow | undefined {
-    return this.first(this.db.selectFrom('workorders').selectAll().where('id', '=', id).compile());
+    return this.q.first(this.db.selectFrom('workorders').selectAll().where('id', '=', id).compile());
   }
 
   getOrderByNumber(number: string): OrderRow | undefined {
-    return this.first(this.db.selectFrom('workorders').selectAll().where('number', '=', number).compile());
+    return this.q.first(this.db.selectFrom('workorders').selectAll().where('number', '=', number).compile());
   }
 
   /** Optimistic update: applies only when the stored version is `version`; bumps it. */
   updateOrderVersioned(id: string, version: number, patch: Updateable<WorkordersTable>): number {
-    return this.run(
+    return this.q.run(
       this.db
         .updateTable('workorders')
         .set({ ...patch, version: version + 1 })
@@ -212,7 +216,7 @@ export class WorkOrderStore {
 
   /** System bookkeeping (SLA state, due instant) that does not bump the version. */
   updateOrderSla(id: string, patch: Pick<Updateable<WorkordersTable>, 'sla_state' | 'due_at'>): void {
-    this.run(this.db.updateTable('workorders').set(patch).where('id', '=', id).compile());
+    this.q.run(this.db.updateTable('workorders').set(patch).where('id', '=', id).compile());
   }
 
   /**
@@ -259,16 +263,16 @@ export class WorkOrderStore {
         .innerJoin('workorders as o', 'o.id', 'workorder_fts.order_id')
         .selectAll('o')
         .where(sql<SqlBool>`workorder_fts MATCH ${match}`);
-      return this.all(filtered(q).orderBy(sql`workorder_fts.rowid`, 'desc').limit(f.limit).compile());
+      return this.q.all(filtered(q).orderBy(sql`workorder_fts.rowid`, 'desc').limit(f.limit).compile());
     }
     const q = this.db.selectFrom('workorders as o').selectAll('o');
-    return this.all(filtered(q).orderBy('o.created_at', 'desc').orderBy('o.id', 'desc').limit(f.limit).compile());
+    return this.q.all(filtered(q).orderBy('o.created_at', 'desc').orderBy('o.id', 'desc').limit(f.limit).compile());
   }
 
   // ---- links ----
 
   insertLink(orderId: string, kind: 'call' | 'recording' | 'attachment', ref: string, at: number): void {
-    this.run(
+    this.q.run(
       this.db
         .insertInto('workorder_links')
         .values({ order_id: orderId, kind, ref, created_at: at })
@@ -278,13 +282,13 @@ export class WorkOrderStore {
   }
 
   linksOf(orderId: string): Array<{ kind: string; ref: string }> {
-    return this.all(
+    return this.q.all(
       this.db.selectFrom('workorder_links').select(['kind', 'ref']).where('order_id', '=', orderId).orderBy('created_at').compile(),
     );
   }
 
   ordersLinkedTo(kind: 'call' | 'recording' | 'attachment', ref: string): string[] {
-    return this.all(
+    return this.q.all(
       this.db.selectFrom('workorder_links').select('order_id').where('kind', '=', kind).where('ref', '=', ref).compile(),
     ).map((r) => r.order_id);
   }
@@ -296,19 +300,19 @@ export class WorkOrderStore {
   }
 
   updateAssignment(id: number, patch: Updateable<WorkorderAssignmentsTable>): void {
-    this.run(this.db.updateTable('workorder_assignments').set(patch).where('id', '=', id).compile());
+    this.q.run(this.db.updateTable('workorder_assignments').set(patch).where('id', '=', id).compile());
   }
 
   assignmentsOf(orderId: string, round?: number): AssignmentRow[] {
     let q = this.db.selectFrom('workorder_assignments').selectAll().where('order_id', '=', orderId);
     if (round !== undefined) q = q.where('round', '=', round);
-    return this.all(q.orderBy('id').compile());
+    return this.q.all(q.orderBy('id').compile());
   }
 
   /** Pending assignments for any of these assignees, with their orders (the to-do list). */
   pendingFor(assignees: readonly Assignee[], limit: number): Array<AssignmentRow & { number: string; title: string; status: string; due_at: number | null }> {
     if (assignees.length === 0) return [];
-    return this.all(
+    return this.q.all(
       this.db
         .selectFrom('workorder_assignments as a')
         .innerJoin('workorders as o', 'o.id', 'a.order_id')
@@ -324,7 +328,7 @@ export class WorkOrderStore {
 
   /** Orders waiting on their acceptor: to dispatch (accepted) or to close (replied). */
   waitingOnAcceptor(acceptorId: string, limit: number): OrderRow[] {
-    return this.all(
+    return this.q.all(
       this.db
         .selectFrom('workorders')
         .selectAll()
@@ -343,7 +347,7 @@ export class WorkOrderStore {
   }
 
   eventsOf(orderId: string): EventRow[] {
-    return this.all(this.db.selectFrom('workorder_events').selectAll().where('order_id', '=', orderId).orderBy('id').compile());
+    return this.q.all(this.db.selectFrom('workorder_events').selectAll().where('order_id', '=', orderId).orderBy('id').compile());
   }
 
   // ---- SLA clocks ----
@@ -353,15 +357,15 @@ export class WorkOrderStore {
   }
 
   updateSla(id: number, patch: Updateable<WorkorderSlaTable>): void {
-    this.run(this.db.updateTable('workorder_sla').set(patch).where('id', '=', id).compile());
+    this.q.run(this.db.updateTable('workorder_sla').set(patch).where('id', '=', id).compile());
   }
 
   slaOf(orderId: string): SlaRow[] {
-    return this.all(this.db.selectFrom('workorder_sla').selectAll().where('order_id', '=', orderId).orderBy('id').compile());
+    return this.q.all(this.db.selectFrom('workorder_sla').selectAll().where('order_id', '=', orderId).orderBy('id').compile());
   }
 
   dueSla(now: number, limit: number): SlaRow[] {
-    return this.all(
+    return this.q.all(
       this.db
         .selectFrom('workorder_sla')
         .selectAll()
@@ -374,7 +378,7 @@ export class WorkOrderStore {
   }
 
   earliestSlaCheck(): number | null {
-    const r = this.first(
+    const r = this.q.first(
       this.db
         .selectFrom('workorder_sla')
         .select((eb) => eb.fn.min('next_check_at').as('at'))
@@ -384,7 +388,6 @@ export class WorkOrderStore {
     return (r?.at as number | null | undefined) ?? null;
   }
 
-  // ---- plumbing ----
 
   /**
    * INSERT of one row on the hot paths (create, act). The SQL is Kysely's, compiled once per
@@ -404,32 +407,12 @@ export class WorkOrderStore {
       text = this.db.insertInto(table).values(row as never).compile().sql;
       this.insertSql.set(cacheKey, text);
     }
-    let st = this.statements.get(text);
+    let st = this.insertStatements.get(text);
     if (!st) {
       st = this.sqlite.prepare(text);
-      this.statements.set(text, st);
+      this.insertStatements.set(text, st);
     }
     return st.run(...keys.map((k) => rec[k]));
   }
 
-  private prepare(q: CompiledQuery<unknown>): Statement {
-    let st = this.statements.get(q.sql);
-    if (!st) {
-      st = this.sqlite.prepare(q.sql);
-      this.statements.set(q.sql, st);
-    }
-    return st;
-  }
-
-  private all<O>(q: CompiledQuery<O>): O[] {
-    return this.prepare(q).all(...q.parameters) as O[];
-  }
-
-  private first<O>(q: CompiledQuery<O>): O | undefined {
-    return this.prepare(q).get(...q.parameters) as O | undefined;
-  }
-
-  private run(q: CompiledQuery<unknown>): number {
-    return this.prepare(q).run(...q.parameters).changes;
-  }
 }
