@@ -20,7 +20,7 @@ import { ConflictError, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { MediaEngine, Playback, RtpEndpoint } from '../media/engine/media-engine.js';
 import type { LegStats } from '../media/engine/protocol.js';
-import { CHINA_TONE_PLAN, type ToneName, type TonePlan, type ToneSpec } from '../media/tones/tone-plan.js';
+import type { TonePlan } from '../media/tones/tone-plan.js';
 import {
   answerOffer,
   applyAnswer,
@@ -47,6 +47,7 @@ import type {
   PlayResult,
 } from './channel.js';
 import { Digits } from './channel.js';
+import { awaitPlayback, mediaSourceOf } from './playback.js';
 import { HangupCauses, type HangupCause } from './q850.js';
 import { causeForSipStatus, sipStatusForCause } from './sip-causes.js';
 import { checkLevel } from './tdm/levels.js';
@@ -322,29 +323,11 @@ export class SipChannel implements Channel {
     });
   }
 
-  private sourceOf(item: PlayItem): MediaSource | { error: string } {
-    switch (item.kind) {
-      case 'prompt': {
-        const path = this.deps.prompts.resolve(item.name, item.lang);
-        return path ? { wav: path } : { error: `no prompt ${item.name} (${item.lang ?? 'default'})` };
-      }
-      case 'file':
-        return { wav: item.path };
-      case 'tone': {
-        const plan = this.deps.tonePlan ?? CHINA_TONE_PLAN;
-        const spec: ToneSpec | undefined = plan.tones[item.tone as ToneName];
-        return spec ? { tone: spec } : { error: `no tone ${item.tone} in the ${plan.country} plan` };
-      }
-      case 'silence':
-        return { tone: { segments: [{ freqs: [], ms: Math.max(1, Math.round(item.durationMs)) }], repeat: false, levelDbm0: -10 } };
-    }
-  }
-
   private async play(items: readonly PlayItem[], opts: { bargeIn?: boolean; signal?: AbortSignal } = {}): Promise<PlayResult> {
     for (const item of items) {
       if (this.current === 'terminated' || !this.rtp) return { outcome: 'hungup' };
       if (opts.signal?.aborted) return { outcome: 'interrupted' };
-      const source = this.sourceOf(item);
+      const source = mediaSourceOf(item, this.deps.prompts, this.deps.tonePlan);
       if ('error' in source) {
         this.log.warn({ reason: source.error }, 'play item skipped');
         return { outcome: 'failed' };
@@ -356,28 +339,12 @@ export class SipChannel implements Channel {
         this.log.warn({ err: toAppError(err).message }, 'play failed');
         return { outcome: this.abort.signal.aborted ? 'hungup' : 'failed' };
       }
-      const result = await new Promise<PlayResult | null>((resolve) => {
-        let settled = false;
-        const limit = item.kind === 'tone' && item.durationMs !== undefined ? this.deps.clock.setTimeout(() => finish(null, true), item.durationMs) : null;
-        const onEnd = (): void => finish({ outcome: 'hungup' }, true);
-        const onAbort = (): void => finish({ outcome: 'interrupted' }, true);
-        const finish = (r: PlayResult | null, stop: boolean): void => {
-          if (settled) return;
-          settled = true;
-          limit?.cancel();
-          this.interruptPlay = null;
-          this.abort.signal.removeEventListener('abort', onEnd);
-          opts.signal?.removeEventListener('abort', onAbort);
-          if (stop) pb.stop().catch(() => undefined);
-          resolve(r);
-        };
-        this.abort.signal.addEventListener('abort', onEnd, { once: true });
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        if (opts.bargeIn) this.interruptPlay = (digit) => finish({ outcome: 'interrupted', digit }, true);
-        pb.done.then(
-          (d) => finish(d.reason === 'error' ? { outcome: 'failed' } : d.reason === 'endpoint-closed' ? { outcome: 'hungup' } : null, false),
-          () => finish({ outcome: 'failed' }, false),
-        );
+      const result = await awaitPlayback(pb, item, {
+        clock: this.deps.clock,
+        ended: this.abort.signal,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.bargeIn ? { bargeIn: true } : {}),
+        setBargeIn: (handler) => (this.interruptPlay = handler),
       });
       if (result) return result;
     }

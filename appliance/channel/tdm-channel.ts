@@ -22,7 +22,7 @@ import { ConflictError, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { TdmChannel as TdmBearer, TdmHangup, TdmSignalling } from '../../drivers/types.js';
 import { decode as g711decode } from '../media/codec/g711.js';
-import { CHINA_TONE_PLAN, type ToneName, type TonePlan, type ToneSpec } from '../media/tones/tone-plan.js';
+import type { TonePlan } from '../media/tones/tone-plan.js';
 import type {
   CallLevel,
   Channel,
@@ -36,6 +36,7 @@ import type {
   PlayResult,
 } from './channel.js';
 import { Digits } from './channel.js';
+import { awaitPlayback, mediaSourceOf } from './playback.js';
 import { HangupCauses, type HangupCause } from './q850.js';
 import { checkLevel } from './tdm/levels.js';
 import type { DtmfDetector, DtmfDetectorFactory, MediaSource, PromptResolver, TdmMediaLeg, TdmMediaPort } from './tdm/ports.js';
@@ -227,24 +228,6 @@ export class TdmCallChannel implements Channel {
     return this.leg;
   }
 
-  private sourceOf(item: PlayItem): MediaSource | { error: string } {
-    switch (item.kind) {
-      case 'prompt': {
-        const path = this.deps.prompts.resolve(item.name, item.lang);
-        return path ? { wav: path } : { error: `no prompt ${item.name} (${item.lang ?? 'default'})` };
-      }
-      case 'file':
-        return { wav: item.path };
-      case 'tone': {
-        const plan = this.deps.tonePlan ?? CHINA_TONE_PLAN;
-        const spec: ToneSpec | undefined = plan.tones[item.tone as ToneName];
-        return spec ? { tone: spec } : { error: `no tone ${item.tone} in the ${plan.country} plan` };
-      }
-      case 'silence':
-        return { tone: { segments: [{ freqs: [], ms: Math.max(1, Math.round(item.durationMs)) }], repeat: false, levelDbm0: -10 } };
-    }
-  }
-
   private async play(items: readonly PlayItem[], opts: { bargeIn?: boolean; signal?: AbortSignal } = {}): Promise<PlayResult> {
     if (this.current === 'terminated') return { outcome: 'hungup' };
     let leg: TdmMediaLeg;
@@ -256,7 +239,7 @@ export class TdmCallChannel implements Channel {
     for (const item of items) {
       if (this.ended.aborted) return { outcome: 'hungup' };
       if (opts.signal?.aborted) return { outcome: 'interrupted' };
-      const source = this.sourceOf(item);
+      const source = mediaSourceOf(item, this.deps.prompts, this.deps.tonePlan);
       if ('error' in source) {
         this.log.warn({ reason: source.error }, 'play item skipped');
         return { outcome: 'failed' };
@@ -268,28 +251,12 @@ export class TdmCallChannel implements Channel {
         this.log.warn({ err: toAppError(err).message, item: item.kind }, 'play failed');
         return { outcome: 'failed' };
       }
-      const result = await new Promise<PlayResult | null>((resolve) => {
-        const limit = item.kind === 'tone' && item.durationMs !== undefined ? this.deps.clock.setTimeout(() => finish(null, true), item.durationMs) : null;
-        const onEnd = (): void => finish({ outcome: 'hungup' }, true);
-        const onAbort = (): void => finish({ outcome: 'interrupted' }, true);
-        let settled = false;
-        const finish = (r: PlayResult | null, stop: boolean): void => {
-          if (settled) return;
-          settled = true;
-          limit?.cancel();
-          this.interruptPlay = null;
-          this.abort.signal.removeEventListener('abort', onEnd);
-          opts.signal?.removeEventListener('abort', onAbort);
-          if (stop) pb.stop().catch(() => undefined);
-          resolve(r);
-        };
-        this.abort.signal.addEventListener('abort', onEnd, { once: true });
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        if (opts.bargeIn) this.interruptPlay = (digit) => finish({ outcome: 'interrupted', digit }, true);
-        pb.done.then(
-          (d) => finish(d.reason === 'error' ? { outcome: 'failed' } : d.reason === 'endpoint-closed' ? { outcome: 'hungup' } : null, false),
-          () => finish({ outcome: 'failed' }, false),
-        );
+      const result = await awaitPlayback(pb, item, {
+        clock: this.deps.clock,
+        ended: this.abort.signal,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.bargeIn ? { bargeIn: true } : {}),
+        setBargeIn: (handler) => (this.interruptPlay = handler),
       });
       if (result) return result;
     }

@@ -58,7 +58,7 @@ export class SimAnalogPort implements AnalogPort {
   }
 
   ring(cadence: readonly number[], callerId?: CallerId): void {
-    this.only('fxs', 'DAHDI_RING');
+    this.requireKind('fxs', 'DAHDI_RING');
     if (cadence.length === 0 || cadence.length % 2 !== 0 || cadence.some((ms) => !(ms > 0)))
       throw new DriverError('DAHDI_SETCADENCE', null, 'ring cadence must be pairs of positive ms (on, off, …)');
     if (this.hook === 'off') throw new DriverError('DAHDI_RING', null, `port ${this.portNo}: cannot ring a phone that is off hook`);
@@ -84,7 +84,7 @@ export class SimAnalogPort implements AnalogPort {
   }
 
   stopRing(): void {
-    this.only('fxs', 'DAHDI_RING_OFF');
+    this.requireKind('fxs', 'DAHDI_RING_OFF');
     this.ringTimer?.cancel();
     this.ringTimer = null;
     if (this.ringing) {
@@ -94,14 +94,14 @@ export class SimAnalogPort implements AnalogPort {
   }
 
   setPolarity(reversed: boolean): void {
-    this.only('fxs', 'DAHDI_SETPOLARITY');
+    this.requireKind('fxs', 'DAHDI_SETPOLARITY');
     if (reversed === this.reversed) return;
     this.reversed = reversed;
     this.peer?.emit({ type: 'polarity-reversal' });
   }
 
   setHook(state: 'on' | 'off'): void {
-    this.only('fxo', state === 'off' ? 'DAHDI_OFFHOOK' : 'DAHDI_ONHOOK');
+    this.requireKind('fxo', state === 'off' ? 'DAHDI_OFFHOOK' : 'DAHDI_ONHOOK');
     if (state === this.ownHook) return;
     this.ownHook = state;
     const peer = this.peer;
@@ -112,7 +112,7 @@ export class SimAnalogPort implements AnalogPort {
   }
 
   flash(ms: number): void {
-    this.only('fxo', 'DAHDI_FLASH');
+    this.requireKind('fxo', 'DAHDI_FLASH');
     if (this.ownHook !== 'off') throw new DriverError('DAHDI_FLASH', null, `port ${this.portNo}: flash needs the line seized`);
     if (!(ms > 0)) throw new DriverError('DAHDI_FLASH', null, 'flash duration must be positive');
     this.peer?.emit({ type: 'flash', ms });
@@ -132,7 +132,7 @@ export class SimAnalogPort implements AnalogPort {
     if (!this.closed) this.events.emit('event', e);
   }
 
-  private only(kind: AnalogPortKind, call: string): void {
+  private requireKind(kind: AnalogPortKind, call: string): void {
     if (this.closed) throw new DriverError(call, null, `analog port ${this.portNo} is closed`);
     if (this.kind !== kind) throw new DriverError(call, null, `port ${this.portNo} is ${this.kind.toUpperCase()}; ${call} is for ${kind.toUpperCase()} ports`);
   }
