@@ -171,29 +171,7 @@ export class SqliteAcdStore implements AcdStorePort {
         .where('interval_start', '<', to)
         .orderBy('interval_start')
         .compile(),
-    ).map((r) => ({
-      queueId: r.queue_id,
-      intervalStart: r.interval_start,
-      intervalMs: r.interval_ms,
-      serviceLevelMs: r.service_level_ms,
-      shortAbandonMs: r.short_abandon_ms,
-      offered: r.offered,
-      answered: r.answered,
-      answeredWithin: r.answered_within,
-      abandoned: r.abandoned,
-      abandonedWithin: r.abandoned_within,
-      abandonedShort: r.abandoned_short,
-      callbacks: r.callbacks,
-      callbacksWithin: r.callbacks_within,
-      overflowed: r.overflowed,
-      sumAnswerWaitMs: r.sum_answer_wait_ms,
-      maxAnswerWaitMs: r.max_answer_wait_ms,
-      handled: r.handled,
-      talkMs: r.talk_ms,
-      holdMs: r.hold_ms,
-      acwMs: r.acw_ms,
-      agentsRequired: r.agents_required,
-    }));
+    ).map(intervalRecordFromRow);
   }
 
   saveQueueConfig(cfg: QueueConfig): void {
@@ -259,4 +237,31 @@ export class SqliteAcdStore implements AcdStorePort {
     return { queues, agents };
   }
 
+}
+
+/** One `acd_interval_stats` row as the ACD's IntervalStatsRecord (the store and the reports read the same table). */
+export function intervalRecordFromRow(r: Selectable<AcdIntervalStatsTable>): IntervalStatsRecord {
+  return {
+    queueId: r.queue_id,
+    intervalStart: r.interval_start,
+    intervalMs: r.interval_ms,
+    serviceLevelMs: r.service_level_ms,
+    shortAbandonMs: r.short_abandon_ms,
+    offered: r.offered,
+    answered: r.answered,
+    answeredWithin: r.answered_within,
+    abandoned: r.abandoned,
+    abandonedWithin: r.abandoned_within,
+    abandonedShort: r.abandoned_short,
+    callbacks: r.callbacks,
+    callbacksWithin: r.callbacks_within,
+    overflowed: r.overflowed,
+    sumAnswerWaitMs: r.sum_answer_wait_ms,
+    maxAnswerWaitMs: r.max_answer_wait_ms,
+    handled: r.handled,
+    talkMs: r.talk_ms,
+    holdMs: r.hold_ms,
+    acwMs: r.acw_ms,
+    agentsRequired: r.agents_required,
+  };
 }

@@ -49,6 +49,7 @@ import {
   type QueuePeriod,
 } from './report-rollup.js';
 import type { IntervalStatsRecord } from './store-port.js';
+import { intervalRecordFromRow } from './acd-store.js';
 
 export interface AcdReportsDeps {
   db: Kysely<Database>;
@@ -178,7 +179,7 @@ export class AcdReports {
       .where('interval_start', '>=', from)
       .where('interval_start', '<', to);
     if (queueIds.length) q = q.where('queue_id', 'in', queueIds);
-    const stored = (await q.orderBy('interval_start').execute()).map(toIntervalRecord);
+    const stored = (await q.orderBy('interval_start').execute()).map(intervalRecordFromRow);
     const last = await this.db
       .selectFrom('acd_interval_stats')
       .select((eb) => eb.fn.max(eb('interval_start', '+', eb.ref('interval_ms'))).as('end'))
@@ -420,53 +421,5 @@ function formulas(sl: MetricValue): Formulas {
     abandon: ab.headline.formula,
     abandonRaw: ab.raw.formula,
     occupancy: occupancy(0, 0).formula,
-  };
-}
-
-function toIntervalRecord(r: {
-  queue_id: string;
-  interval_start: number;
-  interval_ms: number;
-  service_level_ms: number;
-  short_abandon_ms: number;
-  offered: number;
-  answered: number;
-  answered_within: number;
-  abandoned: number;
-  abandoned_within: number;
-  abandoned_short: number;
-  callbacks: number;
-  callbacks_within: number;
-  overflowed: number;
-  sum_answer_wait_ms: number;
-  max_answer_wait_ms: number;
-  handled: number;
-  talk_ms: number;
-  hold_ms: number;
-  acw_ms: number;
-  agents_required: number | null;
-}): IntervalStatsRecord {
-  return {
-    queueId: r.queue_id,
-    intervalStart: r.interval_start,
-    intervalMs: r.interval_ms,
-    serviceLevelMs: r.service_level_ms,
-    shortAbandonMs: r.short_abandon_ms,
-    offered: r.offered,
-    answered: r.answered,
-    answeredWithin: r.answered_within,
-    abandoned: r.abandoned,
-    abandonedWithin: r.abandoned_within,
-    abandonedShort: r.abandoned_short,
-    callbacks: r.callbacks,
-    callbacksWithin: r.callbacks_within,
-    overflowed: r.overflowed,
-    sumAnswerWaitMs: r.sum_answer_wait_ms,
-    maxAnswerWaitMs: r.max_answer_wait_ms,
-    handled: r.handled,
-    talkMs: r.talk_ms,
-    holdMs: r.hold_ms,
-    acwMs: r.acw_ms,
-    agentsRequired: r.agents_required,
   };
 }
