@@ -130,6 +130,8 @@ export interface SlaPoliciesTable {
   target_minutes: number;
   calendar_id: string | null;
   warn_percents: Generated<string>;
+  /** JSON list of business minutes after the breach for escalation levels 2, 3, … */
+  escalate_minutes: Generated<string>;
   active: Generated<number>;
   created_at: number;
   updated_at: number;
@@ -224,6 +226,9 @@ export interface WorkorderSlaTable {
   running_since: number | null;
   due_at: number | null;
   warned: Generated<number>;
+  escalate_minutes: Generated<string>;
+  /** How many escalation levels after the breach have fired. */
+  escalated: Generated<number>;
   next_check_at: number | null;
   status: string;
   breached_at: number | null;

@@ -17,6 +17,7 @@ import { m0011_calls } from './0011-calls.js';
 import { m0012_workorders_2 } from './0012-workorders-2.js';
 import { m0013_reports } from './0013-reports.js';
 import { m0014_outage_notify } from './0014-outage-notify.js';
+import { m0015_sla_escalation } from './0015-sla-escalation.js';
 
 export interface Migration {
   version: number;
@@ -25,4 +26,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar, m0011_calls, m0012_workorders_2, m0013_reports, m0014_outage_notify];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar, m0011_calls, m0012_workorders_2, m0013_reports, m0014_outage_notify, m0015_sla_escalation];
