@@ -7,7 +7,8 @@
  *
  * Escalation after an SLA breach: the breach goes at high priority to the event's notify list
  * (pending assignees and the acceptor), and one level up — the head of every department on that
- * list, and the superior of every person on it (Directory) — as an `escalation` message.
+ * list, and the superior of every person on it (Directory) — as an `escalation` message. Each
+ * later step of the policy's escalation chain (`workorder.sla.escalated`, level k) goes k levels up.
  */
 import type { EventBus } from '../core/events.js';
 import type { Logger } from '../core/log.js';
@@ -57,6 +58,39 @@ export function startNotifier(deps: NotifierDeps): () => void {
     const id = orders.get(orderId).acceptorId;
     return id ? [{ kind: 'user', id }] : [];
   };
+  /** One level up: the head of every department on the list and the superior of every person. */
+  const oneUp = (list: readonly Assignee[]): Assignee[] => {
+    const up: Assignee[] = [];
+    for (const a of list) {
+      if (a.kind === 'department') {
+        try {
+          const head = orders.department(a.id).headUserId;
+          if (head) up.push({ kind: 'user', id: head });
+        } catch {
+          // An unknown department has no head to escalate to.
+        }
+      } else if (a.kind === 'user') {
+        const boss = deps.directory?.superiorOf(a.id) ?? null;
+        if (boss) up.push({ kind: 'user', id: boss });
+      }
+    }
+    return unique(up);
+  };
+  /**
+   * Escalation level k goes k levels up from the notify list; people already told at a lower
+   * level are not told again. Where the chain ends (no superior) the top reached is told.
+   */
+  const escalate = (notify: readonly Assignee[], level: number, title: string, orderId: string): void => {
+    const seen = new Set(notify.map(key));
+    let current: Assignee[] = [...notify];
+    for (let k = 0; k < level; k++) {
+      const up = oneUp(current).filter((a) => !seen.has(key(a)));
+      if (up.length === 0) break;
+      up.forEach((a) => seen.add(key(a)));
+      current = up;
+    }
+    if (current.some((a) => !notify.some((n) => key(n) === key(a)))) send(current, { kind: 'escalation', priority: 'high', title, orderId }, 'system');
+  };
   const offs = [
     bus.on('workorder.order.dispatched', ({ payload: p }) =>
       send(p.assignees, { kind: 'assigned', priority: 'normal', title: `新工单 ${p.number}`, body: p.note ?? '', orderId: p.orderId }, p.actor),
@@ -81,22 +115,11 @@ export function startNotifier(deps: NotifierDeps): () => void {
     ),
     bus.on('workorder.sla.breached', ({ payload: p }) => {
       send(p.notify, { kind: 'sla-breach', priority: 'high', title: `已超时 ${p.number}（${p.metric}）`, orderId: p.orderId }, 'system');
-      const up: Assignee[] = [];
-      for (const a of p.notify) {
-        if (a.kind === 'department') {
-          try {
-            const head = orders.department(a.id).headUserId;
-            if (head) up.push({ kind: 'user', id: head });
-          } catch {
-            // An unknown department has no head to escalate to.
-          }
-        } else if (a.kind === 'user') {
-          const boss = deps.directory?.superiorOf(a.id) ?? null;
-          if (boss) up.push({ kind: 'user', id: boss });
-        }
-      }
-      const already = new Set(p.notify.map(key));
-      send(up.filter((a) => !already.has(key(a))), { kind: 'escalation', priority: 'high', title: `超时升级 ${p.number}（${p.metric}）`, orderId: p.orderId }, 'system');
+      escalate(p.notify, 1, `超时升级 ${p.number}（${p.metric}）`, p.orderId);
+    }),
+    bus.on('workorder.sla.escalated', ({ payload: p }) => {
+      const level = p.level ?? 2;
+      escalate(p.notify, level, `超时升级（${level}级）${p.number}（${p.metric}）`, p.orderId);
     }),
   ];
   return () => offs.forEach((off) => off());

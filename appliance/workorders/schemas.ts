@@ -122,6 +122,12 @@ export const SlaPolicySchema = z.object({
     .array(z.number().int().min(1).max(99))
     .default([80])
     .refine((a) => a.every((p, i) => i === 0 || a[i - 1]! < p), 'warnPercents must be ascending'),
+  /** Business minutes after the breach at which the order escalates to level 2, 3, … (level 1 is the breach). */
+  escalateMinutes: z
+    .array(z.number().int().min(1).max(60 * 24 * 90))
+    .max(5)
+    .default([])
+    .refine((a) => a.every((m, i) => i === 0 || a[i - 1]! < m), 'escalateMinutes must be ascending'),
 });
 export type SlaPolicyInput = z.input<typeof SlaPolicySchema>;
 

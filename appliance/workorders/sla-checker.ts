@@ -32,7 +32,7 @@ export interface SlaCheckerDeps {
 }
 
 export interface SlaFiring {
-  type: 'workorder.sla.warned' | 'workorder.sla.breached';
+  type: 'workorder.sla.warned' | 'workorder.sla.breached' | 'workorder.sla.escalated';
   payload: SlaEventPayload;
 }
 
@@ -69,7 +69,7 @@ export class SlaChecker {
     for (const r of rows) {
       const cal = calendars(r.calendar_id);
       const { fired, state } = evaluate(clockState(r), cal, now);
-      ws.updateSla(r.id, { warned: state.warned, breached_at: state.breachedAt, next_check_at: nextCheckAt(state, cal) });
+      ws.updateSla(r.id, { warned: state.warned, breached_at: state.breachedAt, escalated: state.escalated, next_check_at: nextCheckAt(state, cal) });
       if (fired.length === 0) continue;
       const order = ws.getOrder(r.order_id);
       if (!order) continue;
@@ -82,16 +82,17 @@ export class SlaChecker {
           actor: 'system',
           actor_ip: null,
           channel: 'system',
+          // An escalation is a later stage of the breach: the same history action, with its level in data.
           action: f.kind === 'warn' ? 'sla-warn' : 'sla-breach',
           from_status: order.status,
           to_status: order.status,
           step_id: r.step_id,
           note: null,
-          data: JSON.stringify({ metric: r.metric, percent, targetMs: r.target_ms }),
+          data: JSON.stringify({ metric: r.metric, percent, targetMs: r.target_ms, ...(f.kind === 'escalate' ? { level: f.level } : {}) }),
           version: order.version,
         });
         list.push({
-          type: f.kind === 'warn' ? 'workorder.sla.warned' : 'workorder.sla.breached',
+          type: f.kind === 'warn' ? 'workorder.sla.warned' : f.kind === 'breach' ? 'workorder.sla.breached' : 'workorder.sla.escalated',
           payload: {
             orderId: order.id,
             number: order.number,
@@ -102,6 +103,7 @@ export class SlaChecker {
             dueAt: dueAt(state, cal),
             percent,
             notify,
+            ...(f.kind === 'escalate' ? { level: f.level } : {}),
           },
         });
       }

@@ -29,6 +29,8 @@ export function clockState(r: SlaRow): ClockState {
     runningSince: r.running_since,
     warned: r.warned,
     breachedAt: r.breached_at,
+    escalateAfterMs: (JSON.parse(r.escalate_minutes) as number[]).map((m) => m * 60_000),
+    escalated: r.escalated,
   };
 }
 
@@ -57,6 +59,7 @@ export class SlaClocks {
       targetMinutes: p.target_minutes,
       calendarId: p.calendar_id,
       warnPercents: JSON.parse(p.warn_percents) as number[],
+      escalateMinutes: JSON.parse(p.escalate_minutes) as number[],
     }));
     return this.policies;
   }
@@ -77,7 +80,7 @@ export class SlaClocks {
       if (existing.some((r) => r.metric === metric && ACTIVE.has(r.status))) continue;
       const policy = matchPolicy(this.activePolicies(), order, metric);
       if (!policy) continue;
-      out.push(this.runningRow(order.id, metric, null, policy.id, policy.calendarId, policy.targetMinutes * 60_000, policy.warnPercents, now));
+      out.push(this.runningRow(order.id, metric, null, policy.id, policy.calendarId, policy.targetMinutes * 60_000, policy.warnPercents, now, policy.escalateMinutes));
     }
     return out;
   }
@@ -96,8 +99,10 @@ export class SlaClocks {
     targetMs: number,
     warnPercents: number[],
     now: number,
+    escalateMinutes: readonly number[] = [],
   ): Insertable<WorkorderSlaTable> {
-    const state: ClockState = { targetMs, warnPercents, consumedMs: 0, runningSince: now, warned: 0, breachedAt: null };
+    const escalateAfterMs = escalateMinutes.map((m) => m * 60_000);
+    const state: ClockState = { targetMs, warnPercents, consumedMs: 0, runningSince: now, warned: 0, breachedAt: null, escalateAfterMs, escalated: 0 };
     const cal = this.calendars(calendarId);
     return {
       order_id: orderId,
@@ -107,6 +112,7 @@ export class SlaClocks {
       calendar_id: calendarId,
       target_ms: targetMs,
       warn_percents: JSON.stringify(warnPercents),
+      escalate_minutes: JSON.stringify(escalateMinutes),
       consumed_ms: 0,
       running_since: now,
       due_at: dueAt(state, cal),

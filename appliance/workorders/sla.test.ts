@@ -21,6 +21,7 @@ test('the most specific policy wins: type > priority > area', (t) => {
     targetMinutes: 1,
     calendarId: null,
     warnPercents: [80],
+    escalateMinutes: [],
     ...x,
   });
   const policies = [p('any', {}), p('urban', { areaClass: 'urban' }), p('repair', { typeId: 'repair' }), p('repair-rural', { typeId: 'repair', areaClass: 'rural' })];
@@ -32,7 +33,7 @@ test('the most specific policy wins: type > priority > area', (t) => {
 });
 
 test('evaluate: 20 s target — in time at 20 000 ms, breached at 20 001 ms; warning at exactly 80 %', (t) => {
-  const c: ClockState = { targetMs: 20_000, warnPercents: [80], consumedMs: 0, runningSince: 0, warned: 0, breachedAt: null };
+  const c: ClockState = { targetMs: 20_000, warnPercents: [80], consumedMs: 0, runningSince: 0, warned: 0, breachedAt: null, escalateAfterMs: [], escalated: 0 };
   t.deepEqual(evaluate(c, roundTheClock, 15_999).fired, []);
   t.deepEqual(evaluate(c, roundTheClock, 16_000).fired, [{ kind: 'warn', percent: 80 }]);
   const warned = evaluate(c, roundTheClock, 16_000).state;
@@ -184,4 +185,46 @@ test('a complaint reply clock spans a 调休 Saturday, a Sunday and a holiday Mo
   ]);
   svc.sla.stop();
   await close();
+});
+
+test('an escalation chain fires at the right business minute: over lunch and overnight', async (t) => {
+  // Thursday 2026-01-08 11:00, office calendar 08:30–12:00 and 13:30–17:30.
+  const { svc, clock, events, close } = openRig({ start: cst(2026, 1, 8, 11), slaMaxSleepMs: 24 * 60 * MIN });
+  svc.createSlaPolicy({ typeId: 'complaint', metric: 'accept', targetMinutes: 60, calendarId: 'office', warnPercents: [], escalateMinutes: [30, 250] });
+  svc.sla.start();
+  const o = svc.create({ typeId: 'complaint', source: 'call', title: '抄表员态度差' }, actors.agent);
+  const of = (type: string): AnyAppEvent[] =>
+    events.filter((e) => e.type === type && (e.payload as { orderId: string; metric: string }).orderId === o.id && (e.payload as { metric: string }).metric === 'accept');
+  // Due 12:00 (60 business minutes), breach 1 ms later.
+  clock.advance(cst(2026, 1, 8, 12) + 1 - clock.now());
+  t.deepEqual(of('workorder.sla.breached').map((e) => e.at), [cst(2026, 1, 8, 12) + 1]);
+  // Level 2 at 60 + 30 business minutes: the lunch break does not count → 14:00, not 12:30.
+  clock.advance(cst(2026, 1, 8, 13, 59) - clock.now());
+  t.deepEqual(of('workorder.sla.escalated'), []);
+  clock.advance(MIN);
+  t.deepEqual(of('workorder.sla.escalated').map((e) => [e.at, (e.payload as { level: number }).level]), [[cst(2026, 1, 8, 14), 2]]);
+  // Level 3 at 60 + 250 = 310 business minutes: Thursday gives 60 + 240, so Friday 08:40.
+  clock.advance(cst(2026, 1, 9, 8, 39) - clock.now());
+  t.is(of('workorder.sla.escalated').length, 1);
+  clock.advance(MIN);
+  t.deepEqual(of('workorder.sla.escalated').map((e) => [e.at, (e.payload as { level: number }).level]), [
+    [cst(2026, 1, 8, 14), 2],
+    [cst(2026, 1, 9, 8, 40), 3],
+  ]);
+  // The chain is recorded in the order's history as breach stages with their level.
+  const history = svc.history(o.id).filter((h) => h.action === 'sla-breach');
+  t.deepEqual(history.map((h) => (h.data as { level?: number } | null)?.level ?? 1), [1, 2, 3]);
+  // Accepting stops the clock: nothing more fires.
+  svc.act(o.id, { action: 'accept', version: svc.get(o.id).version }, actors.agent);
+  clock.advance(7 * 24 * 60 * MIN);
+  t.is(of('workorder.sla.escalated').length, 2);
+  svc.sla.stop();
+  await close();
+});
+
+test('SLA policies refuse an escalation chain that is not ascending, naming the field', (t) => {
+  const { svc, close } = openRig();
+  const err = t.throws(() => svc.createSlaPolicy({ typeId: 'complaint', metric: 'reply', targetMinutes: 60, escalateMinutes: [60, 30] }));
+  t.regex(JSON.stringify(err), /escalateMinutes/);
+  void close();
 });

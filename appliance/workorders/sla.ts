@@ -10,7 +10,10 @@
  *   warning at p %   fires at the first instant t with elapsed(t) ≥ target · p / 100
  *   breach           fires at the first instant t with elapsed(t) > target, i.e. 1 ms after
  *                    due = the first instant with elapsed = target ("within 20 s": 20 000 ms
- *                    is in time, 20 001 ms is not — STYLE.md "Clock")
+ *                    is in time, 20 001 ms is not — STYLE.md "Clock"); it is escalation level 1
+ *   escalation k ≥ 2 fires at the first instant t with elapsed(t) ≥ target + escalate[k − 2]
+ *                    (business minutes after the breach, ascending): the order goes one more
+ *                    level up the organisation each time (the escalation chain)
  *
  * Everything here is pure arithmetic over a BusinessCalendar; the checker that reads rows and
  * publishes events is SlaChecker in sla-checker.ts.
@@ -32,6 +35,8 @@ export interface SlaPolicy {
   /** null: round the clock. */
   calendarId: string | null;
   warnPercents: number[];
+  /** Business minutes after the breach at which escalation levels 2, 3, … fire (ascending). */
+  escalateMinutes: number[];
 }
 
 /** Which clocks an action starts and stops. */
@@ -81,6 +86,10 @@ export interface ClockState {
   /** How many warnPercents have fired. */
   warned: number;
   breachedAt: number | null;
+  /** Business ms after the due instant for escalation levels 2, 3, … (ascending). */
+  escalateAfterMs: readonly number[];
+  /** How many of escalateAfterMs have fired. */
+  escalated: number;
 }
 
 export function elapsedMs(c: ClockState, cal: BusinessCalendar, now: number): number {
@@ -102,7 +111,7 @@ export function dueAt(c: ClockState, cal: BusinessCalendar): number | null {
   return instantOf(c, cal, c.targetMs);
 }
 
-/** The next instant something fires: the next unfired warning, else the breach; null if none. */
+/** The next instant something fires: the next unfired warning, else the breach, else the next escalation; null if none. */
 export function nextCheckAt(c: ClockState, cal: BusinessCalendar): number | null {
   if (c.runningSince === null) return null;
   if (c.warned < c.warnPercents.length) return instantOf(c, cal, warnAmount(c, c.warned));
@@ -110,10 +119,11 @@ export function nextCheckAt(c: ClockState, cal: BusinessCalendar): number | null
     const due = dueAt(c, cal);
     return due === null ? null : due + 1;
   }
+  if (c.escalated < c.escalateAfterMs.length) return instantOf(c, cal, c.targetMs + c.escalateAfterMs[c.escalated]!);
   return null;
 }
 
-export type Firing = { kind: 'warn'; percent: number } | { kind: 'breach' };
+export type Firing = { kind: 'warn'; percent: number } | { kind: 'breach' } | { kind: 'escalate'; level: number };
 
 /** What has come due by `now`: warnings in order, then the breach. Returns the new state too. */
 export function evaluate(c: ClockState, cal: BusinessCalendar, now: number): { fired: Firing[]; state: ClockState } {
@@ -133,6 +143,14 @@ export function evaluate(c: ClockState, cal: BusinessCalendar, now: number): { f
       state.warned = state.warnPercents.length;
       fired.push({ kind: 'breach' });
       state.breachedAt = now;
+    }
+  }
+  if (state.breachedAt !== null) {
+    while (state.escalated < state.escalateAfterMs.length) {
+      const at = instantOf(state, cal, state.targetMs + state.escalateAfterMs[state.escalated]!);
+      if (at === null || now < at) break;
+      state.escalated++;
+      fired.push({ kind: 'escalate', level: state.escalated + 1 });
     }
   }
   return { fired, state };

@@ -45,8 +45,10 @@ export interface SlaEventPayload {
   targetMs: number;
   elapsedMs: number;
   dueAt: number | null;
-  /** The threshold for a warning; 100 for a breach. */
+  /** The threshold for a warning; 100 for a breach and its escalations. */
   percent: number;
+  /** Escalation level for `workorder.sla.escalated` (2, 3, …; the breach itself is level 1). */
+  level?: number;
   /** Pending assignees and the acceptor, to notify. */
   notify: Assignee[];
 }
@@ -69,6 +71,7 @@ declare module '../core/events.js' {
     'workorder.order.cancelled': OrderEventPayload;
     'workorder.sla.warned': SlaEventPayload;
     'workorder.sla.breached': SlaEventPayload;
+    'workorder.sla.escalated': SlaEventPayload;
   }
 }
 
@@ -89,4 +92,5 @@ export const workorderEventTypes = [
   'workorder.order.cancelled',
   'workorder.sla.warned',
   'workorder.sla.breached',
+  'workorder.sla.escalated',
 ] as const;

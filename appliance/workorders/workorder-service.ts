@@ -441,6 +441,7 @@ export class WorkOrderService {
       target_minutes: p.targetMinutes,
       calendar_id: p.calendarId,
       warn_percents: JSON.stringify(p.warnPercents),
+      escalate_minutes: JSON.stringify(p.escalateMinutes),
       created_at: now,
       updated_at: now,
     });

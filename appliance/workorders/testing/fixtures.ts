@@ -47,7 +47,7 @@ export function openRig(opts: { start?: number; file?: string; withOrg?: boolean
   const bus = new EventBus({ clock, log });
   const events: AnyAppEvent[] = [];
   bus.onAny((e) => events.push(e));
-  const superiors = new Map([['user:lineman', 'user:field-head']]);
+  const superiors = new Map([['user:lineman', 'user:field-head'], ['user:field-head', 'user:director']]);
   const svc = new WorkOrderService({ store, clock, bus, log, directory: { superiorOf: (u) => superiors.get(u) ?? null },
     ...(opts.slaMaxSleepMs !== undefined ? { slaMaxSleepMs: opts.slaMaxSleepMs } : {}),
   });
