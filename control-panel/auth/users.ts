@@ -112,9 +112,19 @@ export class Users {
     return Number(row?.n ?? 0);
   }
 
+  /** Every user, with roles and groups loaded in two queries (not two per user). */
   async list(): Promise<PanelUser[]> {
     const rows = await this.deps.db.selectFrom('panel_users').selectAll().orderBy('login').execute();
-    return Promise.all(rows.map((r) => this.withLinks(this.deps.db, r)));
+    const roles = await this.deps.db.selectFrom('panel_user_roles').select(['user_id', 'role_id']).orderBy('role_id').execute();
+    const groups = await this.deps.db.selectFrom('panel_group_members').select(['user_id', 'group_id']).orderBy('group_id').execute();
+    const byUser = <T extends { user_id: string }>(xs: T[], pick: (x: T) => string): Map<string, string[]> => {
+      const m = new Map<string, string[]>();
+      for (const x of xs) m.set(x.user_id, [...(m.get(x.user_id) ?? []), pick(x)]);
+      return m;
+    };
+    const r = byUser(roles, (x) => x.role_id);
+    const g = byUser(groups, (x) => x.group_id);
+    return rows.map((row) => toUser(row, r.get(row.id) ?? [], g.get(row.id) ?? []));
   }
 
   async get(id: string, db: Db = this.deps.db): Promise<PanelUser> {
@@ -384,20 +394,28 @@ export class Users {
   private async withLinks(db: Db, r: Selectable<Database['panel_users']>): Promise<PanelUser> {
     const roles = await db.selectFrom('panel_user_roles').select('role_id').where('user_id', '=', r.id).orderBy('role_id').execute();
     const groups = await db.selectFrom('panel_group_members').select('group_id').where('user_id', '=', r.id).orderBy('group_id').execute();
-    return {
-      id: r.id,
-      login: r.login,
-      displayName: r.display_name,
-      departmentId: r.department_id,
-      disabled: r.disabled === 1,
-      mustChangePassword: r.must_change_password === 1,
-      ipAllow: JSON.parse(r.ip_allow) as string[],
-      roles: roles.map((x) => x.role_id),
-      groups: groups.map((x) => x.group_id),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    };
+    return toUser(
+      r,
+      roles.map((x) => x.role_id),
+      groups.map((x) => x.group_id),
+    );
   }
+}
+
+function toUser(r: Selectable<Database['panel_users']>, roles: string[], groups: string[]): PanelUser {
+  return {
+    id: r.id,
+    login: r.login,
+    displayName: r.display_name,
+    departmentId: r.department_id,
+    disabled: r.disabled === 1,
+    mustChangePassword: r.must_change_password === 1,
+    ipAllow: JSON.parse(r.ip_allow) as string[],
+    roles,
+    groups,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 async function insertGrants(trx: Transaction<Database>, roleId: string, grants: Grants): Promise<void> {

@@ -161,8 +161,10 @@ ${c.access?.permissions.can('workorders', 'view') ? todoList(c.t, todo(res)) : '
           if (!isHx(req)) return res.redirect(303, '/desk');
           render(req, res, { title: 'desk.new-order' }, orderForm(v.t, wo.listTypes(), live.orderDraft(v.t, draft.callId, draft.typeId), { csrf: v.csrf, notice: v.t('desk.order-created', { number: order.number }) }));
         } catch (err) {
-          if (!(err instanceof ValidationError)) throw err;
-          render(req, res, { title: 'desk.new-order', status: 422 }, orderForm(v.t, wo.listTypes(), draft, { csrf: v.csrf, issues: err.issues }));
+          // An unknown type (or customer) named by the form is the form's fault: mark the field.
+          const issues = err instanceof ValidationError ? err.issues : err instanceof NotFoundError ? [{ path: /^customer/.test(err.message) ? 'customerId' : 'typeId', message: 'field.invalid' }] : null;
+          if (!issues) throw err;
+          render(req, res, { title: 'desk.new-order', status: 422 }, orderForm(v.t, wo.listTypes(), draft, { csrf: v.csrf, issues }));
         }
       },
     },

@@ -6,6 +6,9 @@
  * of two queues (q1 in d1, q2 in d2) and three agents (a1, a2 in d1; b1 in d2).
  * `callIn` plays the IVR and the caller: it publishes `ivr.flow.completed` with the inputs,
  * then enqueues the caller, so an available agent gets the offer (and the screen pop).
+ * `withIvr` adds the IVR flow editor (/ivr) on a real FlowStore, so every panel route exists
+ * (the authorisation matrix and the payload tests enumerate them); `withCallControl` a fake
+ * CallControl recording what the desk's buttons asked for (`callActions`).
  */
 import { Acd } from '../../appliance/acd/acd.js';
 import { FakeAgentDialer, FakeBridger, queueConfig } from '../../appliance/acd/testing/acd-harness.js';
@@ -14,7 +17,10 @@ import { FakeChannel } from '../../appliance/channel/testing/fake-channel.js';
 import '../../appliance/ivr/events.js';
 import { silentLogger } from '../../appliance/core/log.js';
 import { WorkOrderService } from '../../appliance/workorders/workorder-service.js';
-import { staticDirectory, type CustomerCard } from '../live/ports.js';
+import { DEFAULT_FLOW_NEEDS, DEFAULT_PROMPTS_ZH } from '../../appliance/ivr/flows/index.js';
+import { FlowStore } from '../../appliance/ivr/flow-store.js';
+import { FakeCalendar, validationCatalogue } from '../../appliance/ivr/testing/fakes.js';
+import { staticDirectory, type CallControl, type CustomerCard } from '../live/ports.js';
 import { startPanel, type Harness } from './panel-harness.js';
 
 export interface LiveRig {
@@ -23,15 +29,24 @@ export interface LiveRig {
   dialer: FakeAgentDialer;
   workOrders: WorkOrderService;
   customers: Map<string, CustomerCard[]>;
+  /** What the desk's call-control buttons asked for (a fake CallControl that always succeeds). */
+  callActions: Array<Parameters<CallControl['act']>[0]>;
   callIn(callId: string, number: string, opts?: { queueId?: string; vars?: Record<string, string>; path?: string[] }): FakeChannel;
   close(): Promise<void>;
 }
 
-export async function startLiveRig(opts: { withWorkOrders?: boolean } = {}): Promise<LiveRig> {
+export async function startLiveRig(opts: { withWorkOrders?: boolean; withIvr?: boolean; withCallControl?: boolean } = {}): Promise<LiveRig> {
   let acd!: Acd;
   let dialer!: FakeAgentDialer;
   let workOrders!: WorkOrderService;
   const customers = new Map<string, CustomerCard[]>();
+  const callActions: LiveRig['callActions'] = [];
+  const callControl: CallControl = {
+    act: async (req) => {
+      callActions.push(req);
+      return { ok: true };
+    },
+  };
   const h = await startPanel({
     live: ({ store, clock, bus }) => {
       const log = silentLogger();
@@ -50,10 +65,29 @@ export async function startLiveRig(opts: { withWorkOrders?: boolean } = {}): Pro
         form: { fields: [{ key: 'meterNo', label: '表号', type: 'text', required: true, pattern: '[0-9]{8,12}' }] },
         workflow: { acceptRoles: ['agent'], steps: [{ id: 'repair', name: '抢修', mode: 'parallel', assign: { by: 'dispatcher' } }] },
       });
+      const catalogue = () =>
+        validationCatalogue({
+          prompts: Object.keys(DEFAULT_PROMPTS_ZH),
+          queues: [...DEFAULT_FLOW_NEEDS.queues],
+          adapters: [...DEFAULT_FLOW_NEEDS.adapters],
+          calendars: [...DEFAULT_FLOW_NEEDS.calendars],
+        });
+      const ivr = opts.withIvr
+        ? {
+            ivr: {
+              flows: new FlowStore({ db: store.db, clock, catalogue }),
+              catalogue,
+              simulationDeps: () => ({ calendar: new FakeCalendar('open') }),
+              promptText: (n: string) => DEFAULT_PROMPTS_ZH[n],
+            },
+          }
+        : {};
       return {
         acd,
+        ...ivr,
         ...(opts.withWorkOrders !== false && { workOrders }),
         customers: { byPhone: (n) => customers.get(n) ?? [] },
+        ...(opts.withCallControl && { callControl }),
         acdDirectory: staticDirectory({
           queues: [
             { id: 'q1', name: '故障报修', departmentId: 'd1' },
@@ -74,6 +108,7 @@ export async function startLiveRig(opts: { withWorkOrders?: boolean } = {}): Pro
     dialer,
     workOrders,
     customers,
+    callActions,
     callIn: (callId, number, o = {}) => {
       h.bus.publish('ivr.flow.completed', {
         callId,
