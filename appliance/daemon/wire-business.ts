@@ -20,6 +20,8 @@ import { registerWorkOrderAdminRoutes } from '../workorders/admin-routes.js';
 import { startNotifier } from '../workorders/notifier.js';
 import { VisitService } from '../workorders/visit-service.js';
 import { registerWorkOrderRoutes } from '../workorders/workorder-routes.js';
+import { registerVisitRoutes } from '../workorders/visit-routes.js';
+import { registerMessageRoutes } from '../messages/message-routes.js';
 import { WorkOrderService } from '../workorders/workorder-service.js';
 
 /** China Standard Time: order numbers and business calendars are local. */
@@ -65,6 +67,8 @@ export function wireBusiness(deps: {
   registerWorkOrderAdminRoutes(registry, workOrders, audit, visits);
   registerCustomerRoutes(registry, customers, audit);
   registerKnowledgeRoutes(registry, knowledge, audit);
+  registerVisitRoutes(registry, visits, audit);
+  registerMessageRoutes(registry, messages, audit);
 
   let stopNotifier: (() => void) | null = null;
   const background: BackgroundService[] = [

@@ -63,3 +63,14 @@ test('create → update → publish over HTTP: validation, 409, department right
   t.deepEqual(audit, ['knowledge.article.created', 'knowledge.article.updated', 'knowledge.article.published', 'knowledge.article.updated']);
   await h.close();
 });
+
+test('search with CR, LF and NUL in the query: the controls separate terms, no 500', async (t) => {
+  const { h, svc } = await rig();
+  t.teardown(() => h.close());
+  const ids = publishAll(svc);
+  const res = await h.call('GET', `/knowledge/search?q=${encodeURIComponent('阶梯电价\r\nX-Injected: 1\u0000end')}`);
+  t.is(res.status, 200);
+  const only = await h.call('GET', `/knowledge/search?q=${encodeURIComponent('阶梯电价\u0000')}`);
+  t.deepEqual(((await only.json()) as Hits).items.map((i) => i.id), [ids.tiered]);
+  t.is((await h.call('GET', `/knowledge/search?q=${encodeURIComponent('\u0000\r\n')}`)).status, 400, 'nothing but controls is an empty query');
+});

@@ -27,8 +27,11 @@ function phrase(term: string): string {
   return `"${term.replaceAll('"', '""')}"`;
 }
 
+/** C0 controls and DEL (CR, LF, NUL …) separate terms: FTS5 cannot parse a phrase holding NUL. */
+const CONTROLS = /[\u0000-\u001f\u007f]/gu;
+
 export function planQuery(q: string): QueryPlan {
-  const terms = [...new Set(q.normalize('NFKC').trim().split(/\s+/u).filter((t) => t.length > 0))].slice(0, MAX_TERMS);
+  const terms = [...new Set(q.normalize('NFKC').replace(CONTROLS, ' ').trim().split(/\s+/u).filter((t) => t.length > 0))].slice(0, MAX_TERMS);
   const long = terms.filter((t) => chars(t) >= 3);
   const short = terms.filter((t) => chars(t) < 3);
   return { match: long.length > 0 ? long.map(phrase).join(' AND ') : null, short, terms };

@@ -30,7 +30,7 @@ const Name = z.string().regex(/^[\w.@:-]{1,80}$/, 'expected an id such as user:4
 export const RecipientSchema = z.object({ kind: z.enum(RecipientKinds), id: Name });
 export type Recipient = z.infer<typeof RecipientSchema>;
 
-export const SendSchema = z.object({
+export const SendSchema = z.strictObject({
   to: RecipientSchema,
   kind: z.enum(MessageKinds).default('note'),
   priority: z.enum(MessagePriorities).default('normal'),
@@ -48,7 +48,7 @@ export const AudienceSchema = z.discriminatedUnion('kind', [
 export type Audience = z.infer<typeof AudienceSchema>;
 
 export const AnnounceSchema = z
-  .object({
+  .strictObject({
     title: z.string().trim().min(1).max(200),
     body: z.string().trim().min(1).max(20_000),
     priority: z.enum(MessagePriorities).default('normal'),

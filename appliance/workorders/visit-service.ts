@@ -51,7 +51,7 @@ export type VisitRuleInput = z.input<typeof VisitRuleSchema>;
 export type VisitRule = z.infer<typeof VisitRuleSchema>;
 
 export const VisitOutcomeSchema = z
-  .object({
+  .strictObject({
     version: z.number().int().positive(),
     outcome: z.enum(VisitResults),
     reason: z.string().trim().max(2000).optional(),
