@@ -1,6 +1,7 @@
 /**
  * ACD routing decisions per second and decision latency (issue 6 acceptance (a)).
  *   npm run bench -- acd [agents=500] [waiting=200] [decisions=20000] [memory|sqlite]
+ * Part (b), SIPp end to end through the daemon: `npm run bench -- acd e2e …` (bench/sipp/acd-e2e.ts).
  * Set-up: 8 queues with mixed strategies, agents in 2–3 queues each with skills 1–5, callers of
  * mixed tiers with skill requirements that relax over time. All agents are busy and `waiting`
  * callers wait. Each decision: an agent's call ends (wrap-up 0) → the ACD finds the best
@@ -26,6 +27,12 @@ import type { AgentDialer, DialOutcome } from '../appliance/acd/ports.js';
 import { queueConfig } from '../appliance/acd/testing/acd-harness.js';
 import { MemoryAcdStore } from '../appliance/acd/testing/memory-acd-store.js';
 
+// Part (b), end to end with SIPp through the daemon: `npm run bench -- acd e2e [agents=300] [rate=225] [seconds=60]`.
+if (process.argv[2] === 'e2e') {
+  process.argv.splice(2, 1);
+  await import('./sipp/acd-e2e.js');
+  process.exit(0);
+}
 const nAgents = Number(process.argv[2] ?? 500);
 const nWaiting = Number(process.argv[3] ?? 200);
 const nDecisions = Number(process.argv[4] ?? 20_000);

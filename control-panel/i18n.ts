@@ -5,6 +5,8 @@
  * Chinese, a missing key shows the key itself (so a test can spot it). `{name}` placeholders
  * are filled from `params`; the result is plain text, escaped by html.ts like any other.
  */
+import { adminEn, adminZh, type AdminMessageKey } from './i18n-admin.js';
+
 export const Langs = ['zh-CN', 'en'] as const;
 export type Lang = (typeof Langs)[number];
 export const DEFAULT_LANG: Lang = 'zh-CN';
@@ -221,7 +223,7 @@ const zh = {
   'wallboard.no-queues': '没有可显示的队列',
 } as const;
 
-export type MessageKey = keyof typeof zh;
+export type MessageKey = keyof typeof zh | AdminMessageKey;
 
 const en: Partial<Record<MessageKey, string>> = {
   'app.title': 'Hotline appliance control panel',
@@ -435,7 +437,7 @@ const en: Partial<Record<MessageKey, string>> = {
   'wallboard.no-queues': 'No queues to show',
 };
 
-const dictionaries: Record<Lang, Partial<Record<string, string>>> = { 'zh-CN': zh, en };
+const dictionaries: Record<Lang, Partial<Record<string, string>>> = { 'zh-CN': { ...zh, ...adminZh }, en: { ...en, ...adminEn } };
 
 export function isLang(s: unknown): s is Lang {
   return typeof s === 'string' && (Langs as readonly string[]).includes(s);
@@ -454,5 +456,5 @@ export function translator(lang: Lang): Translate {
 }
 
 /** Every key defined in Chinese (the i18n test checks English covers them). */
-export const messageKeys = Object.keys(zh) as MessageKey[];
-export const englishKeys = Object.keys(en);
+export const messageKeys = [...Object.keys(zh), ...Object.keys(adminZh)] as MessageKey[];
+export const englishKeys = [...Object.keys(en), ...Object.keys(adminEn)];

@@ -41,16 +41,23 @@ export const HTMX_CONFIG = {
 
 /**
  * Navigation entries: shown only when the user may view the function. `full`: a page of its
- * own (the wallboard's kiosk document), opened without htmx.
+ * own (the wallboard's kiosk document), opened without htmx. A function's main entry carries
+ * `data-fn`; further pages of the same function (`label`) carry `data-nav` instead.
  */
-const NAV: ReadonlyArray<{ fn: PanelFunction; href: string; full?: boolean }> = [
+const NAV: ReadonlyArray<{ fn: PanelFunction; href: string; full?: boolean; label?: MessageKey }> = [
   { fn: 'dashboard', href: '/' },
   { fn: 'agent-desktop', href: '/desk' },
   { fn: 'supervisor', href: '/supervisor' },
   { fn: 'wallboard', href: '/wallboard', full: true },
   { fn: 'reports', href: '/reports' },
   { fn: 'users', href: '/admin/users' },
+  { fn: 'users', href: '/admin/groups', label: 'nav.groups' },
+  { fn: 'users', href: '/admin/roles', label: 'nav.roles' },
   { fn: 'sessions', href: '/admin/sessions' },
+  { fn: 'audit', href: '/admin/audit' },
+  { fn: 'telephony', href: '/admin/extensions', label: 'nav.extensions' },
+  { fn: 'telephony', href: '/admin/routes', label: 'nav.routes' },
+  { fn: 'telephony', href: '/admin/outbound', label: 'nav.outbound' },
 ];
 
 export interface PageSpec {
@@ -70,12 +77,14 @@ function langSwitch(req: Request, c: PanelContext): SafeHtml {
 
 function nav(c: PanelContext): SafeHtml {
   if (!c.access) return html``;
-  const items = NAV.filter((n) => c.access?.permissions.can(n.fn, 'view'));
+  const items = NAV.filter((n) => c.access?.permissions.can(n.fn, 'view') && c.mounted.has(n.href));
   return html`<nav aria-label="main"><ul>${items.map(
     (n) =>
       n.full
-        ? html`<li><a href="${n.href}" data-fn="${n.fn}">${c.t(`nav.${n.fn}`)}</a></li>`
-        : html`<li><a href="${n.href}" hx-get="${n.href}" hx-target="#main" hx-push-url="true" data-fn="${n.fn}">${c.t(`nav.${n.fn}`)}</a></li>`,
+        ? html`<li><a href="${n.href}" data-fn="${n.fn}">${c.t(n.label ?? `nav.${n.fn}`)}</a></li>`
+        : n.label
+          ? html`<li><a href="${n.href}" hx-get="${n.href}" hx-target="#main" hx-push-url="true" data-nav="${n.label.slice(4)}">${c.t(n.label)}</a></li>`
+          : html`<li><a href="${n.href}" hx-get="${n.href}" hx-target="#main" hx-push-url="true" data-fn="${n.fn}">${c.t(`nav.${n.fn}`)}</a></li>`,
   )}</ul></nav>`;
 }
 

@@ -28,6 +28,8 @@ import type { ScryptCost } from './auth/passwords.js';
 import { Sessions } from './auth/sessions.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { Users } from './auth/users.js';
+import type { SessionAuthenticate } from '../appliance/api/session-auth.js';
+import { apiSessionAuth } from './http/api-session.js';
 import { loadContext, type PanelServices } from './http/context.js';
 import { csrfGuard, requirePermission, requireUser } from './http/guards.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -39,6 +41,11 @@ import { reportRoutes } from './routes/reports.js';
 import { customReportRoutes } from './routes/reports-custom.js';
 import type { PanelRoute, RouteAccess } from './routes/types.js';
 import { usersAdminRoutes } from './routes/users-admin.js';
+import { rolesAdminRoutes } from './routes/roles-admin.js';
+import { auditRoutes } from './routes/audit-pages.js';
+import { telephonyRoutes } from './routes/telephony-admin.js';
+import type { TelephonyPanelDeps } from './routes/telephony-ports.js';
+import { RolesAdmin } from './auth/roles-admin.js';
 import { LivePanel, type LiveDeps } from './live/live-panel.js';
 import { deskRoutes } from './routes/desk.js';
 import { liveStreamRoutes } from './routes/live-stream.js';
@@ -72,6 +79,8 @@ export interface PanelDeps extends LiveDeps {
   insecureCookies?: boolean;
   /** The IVR flow editor (/ivr): flow store, validation catalogue, simulator ports. */
   ivr?: IvrPanelDeps;
+  /** Extensions, inbound routes (and read-only outbound routes, trunks) pages. */
+  telephony?: TelephonyPanelDeps;
   /** scrypt cost for new password hashes; tests lower it. */
   passwordCost?: ScryptCost;
 }
@@ -88,6 +97,8 @@ export type Panel = Router & {
   readonly services: PanelServices;
   /** SSE hub, call read model and ports of the live pages. */
   readonly live: LivePanel;
+  /** The API's session port (appliance/api/session-auth.ts): `api.useSessionAuth(panel.apiSessionAuth)`. */
+  readonly apiSessionAuth: SessionAuthenticate;
   /** End open event streams and stop the heartbeat timer (daemon shutdown). */
   close(): void;
 };
@@ -113,11 +124,13 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
     bus: deps.bus,
     audit,
     users,
+    roles: new RolesAdmin({ db: deps.store.db, clock: deps.clock, audit }),
     sessions: new Sessions({ db: deps.store.db, clock: deps.clock, audit }),
     throttle: new LoginThrottle({ db: deps.store.db, clock: deps.clock, managementNetworks: mgmt.blocks }),
     insecureCookies: deps.insecureCookies ?? false,
     allowedOrigins: deps.allowedOrigins ?? [],
     appName: deps.name ?? '',
+    mountedPaths: new Set<string>(),
     ...(deps.state && { state: deps.state }),
   };
 
@@ -136,6 +149,8 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
     ...authRoutes(services),
     ...dashboardRoutes(services),
     ...usersAdminRoutes(services),
+    ...rolesAdminRoutes(services),
+    ...auditRoutes(services),
     ...reportRoutes(services),
     ...customReportRoutes(services),
     ...deskRoutes(services, live),
@@ -143,7 +158,9 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
     ...wallboardRoutes(services, live),
     ...liveStreamRoutes(services, live),
     ...(deps.ivr ? ivrRoutes(services, deps.ivr) : []),
+    ...(deps.telephony ? telephonyRoutes(services, deps.telephony) : []),
   ];
+  for (const r of routes) if (r.method === 'get') services.mountedPaths.add(r.path);
   for (const r of routes) router[r.method](r.path, ...guardsFor(services, r.access), r.handler);
   router.use((req, res) => renderError(req, res, 404, 'error.not-found'));
   router.use(panelErrorHandler(services));
@@ -152,6 +169,7 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
     routes: routes.map(({ method, path: p, access }) => ({ method, path: p, access })),
     services,
     live,
+    apiSessionAuth: apiSessionAuth(services),
     close: () => live.close(),
   }) as Panel;
 }

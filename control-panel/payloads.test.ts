@@ -123,7 +123,7 @@ test('every form of every page × XSS, SQL-injection and control-character paylo
   for (const [p, text] of pages) for (const f of forms(text, p)) if (!found.has(formKey(f)) && f.action !== '/logout') found.set(formKey(f), { page: p, form: f });
   t.log(`${pages.size} pages crawled, ${found.size} distinct forms`);
   t.true(found.size >= 12, `found ${found.size} forms`);
-  for (const needed of ['/admin/users', '/desk/workorders', '/desk/wrap-up', '/desk/status', '/ivr/drafts', '/account/password']) {
+  for (const needed of ['/admin/users', '/desk/workorders', '/desk/wrap-up', '/desk/status', '/ivr/drafts', '/account/password', '/admin/roles', '/admin/groups', '/admin/audit', '/admin/extensions', '/admin/routes']) {
     t.true([...found.values()].some((x) => x.form.action === needed), `the crawl found the ${needed} form`);
   }
 

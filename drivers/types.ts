@@ -251,6 +251,8 @@ export interface TdmSetup {
   readonly timeslot?: number;
   readonly called: string;
   readonly calling: string;
+  /** Calling party name, where the stack can carry it (analog caller-ID). */
+  readonly callingName?: string;
   readonly presentation?: 'allowed' | 'restricted' | 'unavailable';
 }
 
@@ -258,7 +260,8 @@ export interface TdmSetup {
 export type TdmSetupResult = { readonly ok: true; readonly timeslot: number } | { readonly ok: false; readonly reason: 'link-down' | 'busy' | 'blocked' | 'no-circuit' };
 
 export interface TdmSignalling {
-  readonly kind: 'pri' | 'isup' | 'r2';
+  /** `analog`: FXS/FXO ports (drivers/analog/signalling.ts), each port a "timeslot" numbered by its port. */
+  readonly kind: 'pri' | 'isup' | 'r2' | 'analog';
   readonly spanNo: number;
   on<K extends keyof TdmSignallingEvents>(event: K, fn: (e: TdmSignallingEvents[K]) => void): this;
   off<K extends keyof TdmSignallingEvents>(event: K, fn: (e: TdmSignallingEvents[K]) => void): this;

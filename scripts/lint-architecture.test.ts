@@ -32,6 +32,11 @@ test('dependency direction', (t) => {
   t.truthy(forbiddenImport('drivers/libpri/pri-span.ts', 'appliance/sip/ua.ts'));
   t.is(forbiddenImport('drivers/libpri/pri-span.ts', 'appliance/core/clock.ts'), null);
   t.is(forbiddenImport('drivers/libpri/pri-span.ts', 'drivers/types.ts'), null);
+  // The shared A-law table, but not one driver's copy from another, nor the media engine's codec.
+  t.is(forbiddenImport('drivers/analog/lines.ts', 'drivers/g711.ts'), null);
+  t.is(forbiddenImport('drivers/r2/mf.ts', 'drivers/g711.ts'), null);
+  t.truthy(forbiddenImport('drivers/analog/lines.ts', 'drivers/r2/mf.ts'));
+  t.truthy(forbiddenImport('drivers/analog/lines.ts', 'appliance/media/codec/g711.ts'));
   t.truthy(forbiddenImport('appliance/workorders/flow.ts', 'appliance/sip/ua.ts'));
   t.truthy(forbiddenImport('appliance/sip/ua.ts', 'appliance/acd/queue.ts'));
   t.truthy(forbiddenImport('appliance/api/app.ts', 'appliance/daemon/main.ts'));

@@ -27,7 +27,8 @@ export interface AcdEventMap {
   'acd.offer.created': { offerId: string; callId: string; queueId: string; agentIds: string[]; kind: 'inbound' | 'callback' };
   'acd.offer.ended': { offerId: string; callId: string; queueId: string; agentId: string; outcome: 'answered' | 'no-answer' | 'busy' | 'failed' | 'cancelled' };
   'acd.call.completed': { callId: string; queueId: string; agentId: string; talkMs: number; holdMs: number; acwMs: number };
-  'queue.caller.joined': { queueId: string; callId: string; tier: CustomerTier; priority: number; position: number; number: string };
+  /** `vars`: the IVR variables the caller brought (screen pop, call record). */
+  'queue.caller.joined': { queueId: string; callId: string; tier: CustomerTier; priority: number; position: number; number: string; vars?: Record<string, string> };
   'queue.caller.answered': { queueId: string; callId: string; agentId: string; waitMs: number };
   'queue.caller.abandoned': { queueId: string; callId: string; waitMs: number; position: number };
   'queue.caller.overflowed': { queueId: string; callId: string; waitMs: number; reason: OverflowReason; target: OverflowTarget };

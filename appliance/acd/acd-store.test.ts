@@ -7,6 +7,7 @@ import { openStore } from '../store/database.js';
 import { SqliteAcdStore } from './acd-store.js';
 import { intervalStats } from './interval-stats.js';
 import { makeRig, queueConfig } from './testing/acd-harness.js';
+import { MemoryAcdStore } from './testing/memory-acd-store.js';
 import type { QueueOutcome } from './model.js';
 
 test('a whole call is stored: agent states, event log, callbacks and interval stats round-trip through SQLite', async (t) => {
@@ -47,4 +48,42 @@ test('a whole call is stored: agent states, event log, callbacks and interval st
   t.deepEqual(back, rows);
   t.like(back[0], { offered: 2, answered: 1, answeredWithin: 1, callbacks: 1, abandoned: 0, handled: 1, talkMs: 30_000 });
   await store.close();
+});
+
+test('a tick is one transaction: events and agent rows are stored together or not at all', async (t) => {
+  const clock = new ManualClock();
+  const store = openStore({ file: path.join(tempDir('acd-store-'), 'a.db'), clock, log: silentLogger() });
+  const acdStore = new SqliteAcdStore(store);
+  const rig = makeRig({}, acdStore);
+  rig.acd.upsertQueue(queueConfig('q'));
+  rig.acd.upsertAgent({ id: 'a1', name: 'A1', skills: {}, memberships: [{ queueId: 'q', penalty: 0 }] });
+  rig.acd.setStatus('a1', 'available');
+  rig.acd.flush();
+  t.deepEqual(acdStore.agentStates().map((s) => [s.agentId, s.status]), [['a1', 'available']]);
+  t.true(acdStore.events(0, Number.MAX_SAFE_INTEGER).some((e) => e.type === 'acd.agent.status-changed'));
+
+  const before = acdStore.events(0, Number.MAX_SAFE_INTEGER).length;
+  const event = { id: 'ev-x', at: clock.now(), type: 'acd.agent.status-changed', queueId: null, agentId: 'a1', callId: null, payload: {} } as never;
+  // The row breaks the table's CHECK: the event written before it in the same tick must roll back.
+  const bad = { agentId: 'a1', status: 'asleep', breakReason: null, state: 'idle', updatedAt: clock.now() } as never;
+  t.throws(() => acdStore.saveTick([event], [bad]), { any: true, code: 'SQLITE_CONSTRAINT_CHECK' } as never);
+  t.is(acdStore.events(0, Number.MAX_SAFE_INTEGER).length, before);
+  t.deepEqual(acdStore.agentStates().map((s) => [s.agentId, s.status]), [['a1', 'available']]);
+  await store.close();
+});
+
+test('the ACD writes a tick (a call offered: events plus every changed agent row) with one store call', async (t) => {
+  const store = new MemoryAcdStore();
+  const rig = makeRig({}, store);
+  rig.acd.upsertQueue(queueConfig('q', { strategy: 'ring-all' }));
+  for (const id of ['a1', 'a2']) rig.acd.upsertAgent({ id, name: id, skills: {}, memberships: [{ queueId: 'q', penalty: 0 }] });
+  rig.acd.setStatus('a1', 'available');
+  rig.acd.setStatus('a2', 'available');
+  await rig.settle();
+  const before = store.ticks;
+  void rig.acd.enqueue({ channel: rig.caller('c1'), queueId: 'q' });
+  await rig.settle();
+  t.is(store.ticks, before + 1);
+  t.deepEqual([...store.agents.values()].map((r) => [r.agentId, r.state]), [['a1', 'offered'], ['a2', 'offered']]);
+  t.true(store.log.some((e) => e.type === 'acd.offer.created'));
 });

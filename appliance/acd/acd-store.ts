@@ -1,8 +1,8 @@
 /**
  * The ACD's store port (store-port.ts) on SQLite (store/migrations/0006-acd.ts). Queries are
  * built with Kysely (typed against store/schema.ts), compiled, and run synchronously on the
- * better-sqlite3 handle, as webhook-store.ts does: the ACD batches a tick's events into one
- * `appendEvents` call, which is one transaction (one fsync under synchronous=FULL).
+ * better-sqlite3 handle, as webhook-store.ts does: the ACD writes a tick's events and changed
+ * agent rows with one `saveTick` call, which is one transaction (one fsync under synchronous=FULL).
  * Configuration (queues, agents, memberships) lives in the tables of migration 0009.
  */
 import type BetterSqlite3 from 'better-sqlite3';
@@ -61,6 +61,15 @@ export class SqliteAcdStore implements AcdStorePort {
     if (rows.length === 0) return;
     this.sqlite.transaction(() => {
       for (const r of rows) this.saveAgentState(r);
+    })();
+  }
+
+  saveTick(events: readonly AnyAcdEventRecord[], rows: readonly AgentStateRecord[]): void {
+    if (events.length === 0 && rows.length === 0) return;
+    // better-sqlite3: a transaction function called inside another runs as a savepoint of it.
+    this.sqlite.transaction(() => {
+      this.appendEvents(events);
+      this.saveAgentStates(rows);
     })();
   }
 

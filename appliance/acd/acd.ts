@@ -67,6 +67,8 @@ export interface AcdDeps {
   liveness?: CallLiveness;
   /** Uniform [0, 1) source for the random strategy (default Math.random). */
   random?: () => number;
+  /** When the agent's leg ends first: true keeps the caller up (post-call survey, ivr/postcall-survey.ts). */
+  keepCaller?: (e: { callId: string; queueId: string; agentId: string; ended: Channel; caller: Channel }) => boolean;
 }
 
 export interface AcdOptions {
@@ -90,6 +92,8 @@ export interface EnqueueRequest {
   priority?: number;
   /** Per-call requirements (e.g. language from the IVR); default: the queue's steps. */
   requirements?: readonly RelaxationStep[];
+  /** IVR variables for the agent's screen pop and the call record (queue.caller.joined). */
+  vars?: Readonly<Record<string, string>>;
 }
 
 interface Member {
@@ -178,6 +182,8 @@ interface Entry {
   visited: Set<string>;
   callback: CallbackRecord | null;
   wake: TimerHandle | null;
+  /** IVR variables the caller brought (EnqueueRequest.vars). */
+  vars?: Readonly<Record<string, string>>;
 }
 
 export interface Explanation {
@@ -563,6 +569,7 @@ export class Acd {
         steps: req.requirements ?? q.cfg.skills ?? [],
         resolve,
         visited: new Set(),
+        ...(req.vars && { vars: req.vars }),
       });
       this.join(q, entry);
     });
@@ -735,7 +742,7 @@ export class Acd {
 
   // ================================================================ internals: queue entry
 
-  private newEntry(p: Pick<Entry, 'id' | 'callId' | 'queueId' | 'kind' | 'channel' | 'party' | 'tier' | 'priority' | 'steps' | 'resolve' | 'visited'>): Entry {
+  private newEntry(p: Pick<Entry, 'id' | 'callId' | 'queueId' | 'kind' | 'channel' | 'party' | 'tier' | 'priority' | 'steps' | 'resolve' | 'visited' | 'vars'>): Entry {
     const mono = this.mono();
     return { ...p, placeAt: mono, seq: this.seq++, enqueuedMono: mono, state: 'waiting', offer: null, timers: [], leave: null, detach: () => {}, callback: null, wake: null };
   }
@@ -756,7 +763,7 @@ export class Acd {
     this.count(q.cfg.id, (c) => addEntry(c));
     this.emit(
       'queue.caller.joined',
-      { queueId: q.cfg.id, callId: e.callId, tier: e.tier, priority: e.priority, position: q.waiting.position(e.id), number: e.party.number },
+      { queueId: q.cfg.id, callId: e.callId, tier: e.tier, priority: e.priority, position: q.waiting.position(e.id), number: e.party.number, ...(e.vars && { vars: { ...e.vars } }) },
       { queueId: q.cfg.id, callId: e.callId },
     );
     this.armEntry(q, e);
@@ -1017,7 +1024,7 @@ export class Acd {
     let res: DialOutcome = { outcome: 'failed' };
     if (this.deps.customerDialer) {
       res = await this.deps.customerDialer
-        .dial(cb.number, { callbackId: cb.id, timeoutMs: cfg.customerRingMs, signal: ctrl.signal })
+        .dial(cb.number, { callbackId: cb.id, callId: e.callId, timeoutMs: cfg.customerRingMs, signal: ctrl.signal })
         .catch((): DialOutcome => ({ outcome: 'failed' }));
     }
     agentCh.off('hangup', onAgentGone);
@@ -1365,7 +1372,10 @@ export class Acd {
     if (call.ended) return;
     call.ended = true;
     call.detach();
-    for (const ch of [call.caller, call.agentCh]) if (ch && ch.level !== 'terminated') void ch.hangup(HangupCauses.NORMAL_CLEARING).catch(() => undefined);
+    const keep =
+      call.caller !== null && call.caller.level !== 'terminated' && call.agentCh.level === 'terminated' &&
+      (this.deps.keepCaller?.({ callId: call.callId, queueId: call.queueId, agentId: call.agentId, ended: call.agentCh, caller: call.caller }) ?? false);
+    for (const ch of [call.caller, call.agentCh]) if (ch && ch.level !== 'terminated' && !(keep && ch === call.caller)) void ch.hangup(HangupCauses.NORMAL_CLEARING).catch(() => undefined);
     const a = this.agents.get(call.agentId);
     if (!a || a.call !== call) return;
     const mono = this.mono();
@@ -1521,29 +1531,22 @@ export class Acd {
   }
 
   /**
-   * Write the tick's buffered events and changed agent rows to the store, one transaction each
-   * (a routing decision then costs no synchronous disk write of its own).
+   * Write the tick's buffered events and changed agent rows to the store in one transaction
+   * (a routing decision then costs no synchronous disk write of its own, and a crash cannot
+   * keep an agent row without the event that explains it, or the reverse).
    */
   flush(): void {
     this.flushScheduled = false;
-    if (this.pendingEvents.length > 0) {
-      const batch = this.pendingEvents;
-      this.pendingEvents = [];
-      try {
-        this.deps.store.appendEvents(batch);
-      } catch (err) {
-        this.deps.log.error({ err, events: batch.length }, 'acd events not stored');
-      }
-    }
-    if (this.dirtyAgents.size > 0) {
-      const now = this.deps.clock.now();
-      const rows = [...this.dirtyAgents].map((a) => ({ agentId: a.cfg.id, status: a.status, breakReason: a.breakReason, state: a.state, updatedAt: now }));
-      this.dirtyAgents.clear();
-      try {
-        this.deps.store.saveAgentStates(rows);
-      } catch (err) {
-        this.deps.log.error({ err, agents: rows.length }, 'acd agent states not stored');
-      }
+    if (this.pendingEvents.length === 0 && this.dirtyAgents.size === 0) return;
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    const now = this.deps.clock.now();
+    const rows = [...this.dirtyAgents].map((a) => ({ agentId: a.cfg.id, status: a.status, breakReason: a.breakReason, state: a.state, updatedAt: now }));
+    this.dirtyAgents.clear();
+    try {
+      this.deps.store.saveTick(events, rows);
+    } catch (err) {
+      this.deps.log.error({ err, events: events.length, agents: rows.length }, 'acd tick not stored');
     }
   }
 

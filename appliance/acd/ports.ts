@@ -26,9 +26,12 @@ export interface AgentDialer {
   offer(agent: { id: string; name: string }, call: OfferedCall, opts: { timeoutMs: number; signal: AbortSignal }): Promise<DialOutcome>;
 }
 
-/** Dials a customer for a callback-in-queue. */
+/**
+ * Dials a customer for a callback-in-queue, after the agent answered the offer of kind
+ * 'callback' made under the same `callId` (so the call layer can join both legs in one call).
+ */
 export interface CustomerDialer {
-  dial(number: string, opts: { callbackId: string; timeoutMs: number; signal: AbortSignal }): Promise<DialOutcome>;
+  dial(number: string, opts: { callbackId: string; callId: string; timeoutMs: number; signal: AbortSignal }): Promise<DialOutcome>;
 }
 
 /** Joins two answered legs in the media engine. Resolves once media flows; rejects if it cannot. */

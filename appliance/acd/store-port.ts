@@ -1,8 +1,9 @@
 /**
  * The ACD's store port (DESIGN.md: each domain module declares its own port). acd-store.ts
  * implements it on SQLite with Kysely; testing/memory-acd-store.ts in memory for simulations.
- * Writes are synchronous; the ACD batches a tick's events and changed agent rows into one call
- * each (at the end of the tick, or on flush()/stop()).
+ * Writes are synchronous; the ACD writes a tick's events and changed agent rows with one
+ * `saveTick` call, one transaction (at the end of the tick, or on flush()/stop()), so a crash
+ * never leaves an agent row without the event that explains it.
  */
 import type { AnyAcdEventRecord } from './acd-events.js';
 import type { AgentConfig, AgentState, AgentStatus, CustomerTier, QueueConfig } from './model.js';
@@ -65,6 +66,8 @@ export interface AcdStorePort {
   saveAgentState(row: AgentStateRecord): void;
   /** Several agents' rows in one transaction (the ACD writes a tick's changes at once). */
   saveAgentStates(rows: readonly AgentStateRecord[]): void;
+  /** A tick's events and changed agent rows in ONE transaction (all or nothing). */
+  saveTick(events: readonly AnyAcdEventRecord[], rows: readonly AgentStateRecord[]): void;
   saveCallback(row: CallbackRecord): void;
   pendingCallbacks(): CallbackRecord[];
   /** Raw events with from ≤ at < to, in order. */

@@ -40,6 +40,11 @@ function list(req: Request, header: string, issues: FieldIssue[]): string[] {
 
 export function actingUser(req: Request, key: ApiKeyInfo | null): ActingUser {
   const ip = req.ip ?? null;
+  // A signed-in panel user (session-auth.ts) acts as themselves, with their own roles.
+  if (key?.session) {
+    if (req.get('x-acting-user') !== undefined) throw new ForbiddenError('X-Acting-User needs the workorders:act-as scope');
+    return { id: `user:${key.session.userId}`, roles: key.session.roles, departmentIds: key.session.departmentIds ?? [], ip, delegated: false };
+  }
   const self = key ? `apikey:${key.id}` : 'anonymous';
   const named = req.get('x-acting-user');
   if (named === undefined) return { id: self, roles: [], departmentIds: [], ip, delegated: false };

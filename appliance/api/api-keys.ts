@@ -21,6 +21,7 @@ import type { AuditLog } from '../ops/audit.js';
 import type { Database } from '../store/schema.js';
 import { ApiKeyStore, type ApiKeyRow } from './api-key-store.js';
 import { isScope, type Scope } from './scopes.js';
+import type { SessionUser } from './session-auth.js';
 
 declare module '../core/events.js' {
   interface EventMap {
@@ -45,6 +46,8 @@ export interface ApiKeyInfo {
   createdBy: string;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** Set when a signed-in panel user calls instead of a key (session-auth.ts); never on a stored key. */
+  session?: SessionUser;
 }
 
 export interface CreatedApiKey {

@@ -50,6 +50,7 @@ import { RouteRegistry } from './registry.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerSystemRoutes } from './routes/system.js';
+import type { SessionAuthenticate } from './session-auth.js';
 
 export interface ApiDeps {
   store: Store;
@@ -72,14 +73,18 @@ export interface Api {
   registry: RouteRegistry;
   apiKeys: ApiKeys;
   audit: AuditLog;
+  /** Let signed-in control-panel sessions call the API (session-auth.ts); API keys work as before. */
+  useSessionAuth(auth: SessionAuthenticate): void;
 }
 
 export function createApi(deps: ApiDeps): Api {
   const log = deps.log.child({ mod: 'api' });
   const audit = new AuditLog({ db: deps.store.db, clock: deps.clock });
   const apiKeys = new ApiKeys({ db: deps.store.db, clock: deps.clock, audit, bus: deps.bus });
+  let sessionAuth: SessionAuthenticate | null = null;
   const authenticate = createAuthenticator({
     apiKeys,
+    sessions: () => sessionAuth,
     clock: deps.clock,
     log,
     bus: deps.bus,
@@ -105,5 +110,13 @@ export function createApi(deps: ApiDeps): Api {
   });
   registerApiKeyRoutes(registry, apiKeys);
   registerAuditRoutes(registry, audit);
-  return { router: registry.router, registry, apiKeys, audit };
+  return {
+    router: registry.router,
+    registry,
+    apiKeys,
+    audit,
+    useSessionAuth: (auth) => {
+      sessionAuth = auth;
+    },
+  };
 }

@@ -5,6 +5,8 @@
  * more than `burst` requests without refill → 429 with Retry-After (token bucket per key);
  * a key without the route's scope → 403 naming the scope. Each failure is logged as a
  * security event and published as `api.auth.failed`; the presented key is never logged.
+ * Without a key, a signed-in control-panel session may stand in (session-auth.ts): the panel's
+ * verdict is the caller (403 when it refuses), rate-limited per user like a key.
  */
 import type { Request } from 'express';
 import type { Clock } from '../core/clock.js';
@@ -15,6 +17,7 @@ import { ForbiddenError, RateLimitedError, UnauthenticatedError } from './error-
 import { defaultRateLimit, TokenBuckets, type RateLimitOptions } from './rate-limit.js';
 import type { Authenticate } from './registry.js';
 import type { Scope } from './scopes.js';
+import type { SessionAuthenticate, SessionVerdict } from './session-auth.js';
 
 export interface AuthDeps {
   apiKeys: ApiKeys;
@@ -22,6 +25,8 @@ export interface AuthDeps {
   log: Logger;
   bus: EventBus;
   rateLimit?: RateLimitOptions;
+  /** The control panel's session check (session-auth.ts), once the panel is up; asked only when no key is presented. */
+  sessions?: () => SessionAuthenticate | null;
 }
 
 const failureMessages: Record<AuthFailure, string> = {
@@ -54,9 +59,36 @@ export function createAuthenticator(deps: AuthDeps): Authenticate {
     throw new UnauthenticatedError(failureMessages[reason]);
   };
 
+  /** A panel session's verdict as the caller, or the refusal as 403 (the panel audited it). */
+  const sessionCaller = (req: Request, scope: Scope, verdict: SessionVerdict): ApiKeyInfo => {
+    if (!verdict.ok) {
+      log.warn({ security: true, reason: verdict.reason, scope, ip: req.ip, path: req.originalUrl }, 'api session refused');
+      throw new ForbiddenError(verdict.message);
+    }
+    const take = buckets.take(`user:${verdict.user.userId}`);
+    if (!take.ok) throw new RateLimitedError(`rate limit exceeded for user ${verdict.user.login}`, take.retryAfterMs);
+    const now = deps.clock.now();
+    return {
+      id: verdict.user.userId,
+      name: verdict.user.login,
+      prefix: '',
+      scopes: verdict.scopes,
+      createdAt: now,
+      createdBy: `user:${verdict.user.userId}`,
+      lastUsedAt: now,
+      revokedAt: null,
+      session: verdict.user,
+    };
+  };
+
   return async (req: Request, scope: Scope): Promise<ApiKeyInfo> => {
     const presented = presentedKey(req);
-    if (presented === null) return fail(req, 'missing', null);
+    if (presented === null) {
+      const sessionAuth = deps.sessions?.() ?? null;
+      const verdict = sessionAuth ? await sessionAuth(req, scope) : null;
+      if (verdict) return sessionCaller(req, scope, verdict);
+      return fail(req, 'missing', null);
+    }
     const verdict = await deps.apiKeys.verify(presented);
     if (!verdict.ok) return fail(req, verdict.reason, verdict.prefix);
     const key = verdict.key;

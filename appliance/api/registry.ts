@@ -178,6 +178,9 @@ export class RouteRegistry {
     this.inner = express.Router({ caseSensitive: true });
     this.router.use((_req, res, next) => {
       res.setHeader('Cache-Control', 'no-store');
+      // JSON is never to be sniffed into HTML; no URL (with ids in it) leaks to other sites.
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
       next();
     });
     this.router.use(this.inner);
@@ -285,7 +288,7 @@ export class RouteRegistry {
     const body = parse('(body)', route.body, rawBody);
     if (issues.length > 0) throw new ValidationError(`${issues.length} invalid field(s)`, issues);
 
-    const actor: Actor = { actor: key ? `apikey:${key.id}` : 'anonymous', ip: req.ip ?? null };
+    const actor: Actor = { actor: key?.session ? `user:${key.session.userId}` : key ? `apikey:${key.id}` : 'anonymous', ip: req.ip ?? null };
     const result = await handler({ params, query, body, key, actor, req, res });
     if (res.headersSent) return;
     const status = route.response.status ?? 200;

@@ -28,6 +28,7 @@ export const ScopeDescriptions = {
   'queues:write': 'Change ACD queues and agent membership',
   'knowledge:read': 'Read knowledge-base articles',
   'knowledge:write': 'Create and change knowledge-base articles',
+  'knowledge:send': 'Send published public articles to customers by SMS, e-mail or fax (with knowledge:read)',
   'reports:read': 'Read reports and interval statistics',
   'ivr:read': 'Read IVR flows, their versions and node traffic; run the flow simulator',
   'ivr:write': 'Save IVR flow drafts, publish and roll back versions',

@@ -24,6 +24,7 @@ import { SipEndpoint } from '../sip/ua/endpoint.js';
 import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../sip/ua/user-agent.js';
 import { openStore } from '../store/database.js';
 import { m0011_calls } from '../store/migrations/0011-calls.js';
+import { m0019_call_transfers } from '../store/migrations/0019-call-transfers.js';
 import { CallHandler } from './call-handler.js';
 import { SqliteCallStore } from './call-store.js';
 import { Baresip, freePortBlock, writeToneWav } from './testing/baresip.js';
@@ -72,7 +73,7 @@ function toneIn(file: string, freq: number): number {
 
 test.before(async () => {
   const ports = await freePortBlock(40);
-  const sqlite = openStore({ file: path.join(dir, 'hotline.db'), clock, log, migrations: [m0011_calls] });
+  const sqlite = openStore({ file: path.join(dir, 'hotline.db'), clock, log, migrations: [m0011_calls, m0019_call_transfers] });
   store = new SqliteCallStore(sqlite, () => clock.now());
   store.saveRoute({ id: 'to-1002', name: 'direct to 1002', did: '8001', target: { kind: 'extension', extension: '1002' } });
   store.saveRoute({ id: 'hotline', name: '95598', did: '95598', target: { kind: 'ivr', flow: 'hotline-95598' } });

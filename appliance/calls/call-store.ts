@@ -1,14 +1,18 @@
 /**
  * Call control's store port (routes and CDRs) and its SQLite implementation on the tables of
  * migration 0011 (store/migrations/0011-calls.ts). Queries are Kysely-built and run on the
- * better-sqlite3 handle; a CDR and its legs are one transaction. Routes read back from the
- * database are checked again with RouteSchema: a row that no longer validates is skipped and
- * reported, never half-used.
+ * better-sqlite3 handle through SyncQueries (statements prepared once); a CDR and its legs are one
+ * transaction. Routes read back from the database are checked again with RouteSchema: a row that
+ * no longer validates is skipped and reported, never half-used. Every INVITE asks for the routes,
+ * so the validated list is kept (store/read-cache.ts) until saveRoute (at once) or another
+ * connection (the CLI: within a second of `now`) writes; it is frozen, since every caller shares it.
  */
 import type { CompiledQuery } from 'kysely';
 import type { FieldIssue } from '../core/errors.js';
 import type { Store } from '../store/database.js';
-import { RouteSchema, targetName, type Route, type RouteInput, type RouteTargetKind } from './dialplan.js';
+import { ReadCache, tableWritten } from '../store/read-cache.js';
+import { SyncQueries } from '../store/sync-query.js';
+import { RouteSchema, targetFromName, targetName, type Route, type RouteInput, type RouteTargetKind } from './dialplan.js';
 
 export interface CdrLeg {
   legId: string;
@@ -26,6 +30,20 @@ export interface CdrLeg {
   jitterMs: number | null;
 }
 
+/** A transfer the call took part in (migration 0019, calls/transfer.ts). */
+export interface CdrTransfer {
+  kind: 'blind' | 'attended';
+  at: number;
+  transferorLegId: string;
+  transfereeLegId: string | null;
+  targetLegId: string | null;
+  target: string;
+  /** Attended: the consultation call whose target leg joined this one (or, on that call's row, this call). */
+  replacedCallId: string | null;
+  /** Final sipfrag status reported to the transferor: 200, or why the transfer failed. */
+  outcome: number;
+}
+
 export interface CdrRecord {
   callId: string;
   direction: 'inbound' | 'outbound' | 'internal';
@@ -40,6 +58,7 @@ export interface CdrRecord {
   cause: number;
   endedBy: 'local' | 'remote';
   legs: CdrLeg[];
+  transfers?: CdrTransfer[];
 }
 
 export interface CallStorePort {
@@ -52,25 +71,36 @@ export interface CallStorePort {
 export class SqliteCallStore implements CallStorePort {
   /** Stored routes that failed validation on the last read, by field. */
   issues: FieldIssue[] = [];
+  private readonly q: SyncQueries;
+  private readonly routeCache: ReadCache<Route[]>;
 
   constructor(
     private readonly store: Pick<Store, 'sqlite' | 'db'>,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.q = new SyncQueries(store.sqlite);
+    this.routeCache = new ReadCache(store.sqlite, ['call_routes'], () => this.readRoutes(), { now });
+  }
 
+  /** The valid routes, in priority order (a frozen list shared by every caller until the next write). */
   routes(): Route[] {
+    return this.routeCache.get();
+  }
+
+  private readRoutes(): Route[] {
     const rows = this.all<{ id: string; name: string; priority: number; did_pattern: string; caller_pattern: string | null; target_kind: string; target: string; enabled: number }>(
       this.store.db.selectFrom('call_routes').selectAll().orderBy('priority').orderBy('id').compile(),
     );
     const out: Route[] = [];
     this.issues = [];
     for (const r of rows) {
-      const target = r.target_kind === 'ivr' ? { kind: 'ivr', flow: r.target } : r.target_kind === 'queue' ? { kind: 'queue', queue: r.target } : { kind: 'extension', extension: r.target };
+      const target = targetFromName(r.target_kind, r.target);
       const parsed = RouteSchema.safeParse({ id: r.id, name: r.name, priority: r.priority, did: r.did_pattern, caller: r.caller_pattern, target, enabled: r.enabled === 1 });
       if (parsed.success) out.push(parsed.data);
       else this.issues.push(...parsed.error.issues.map((i) => ({ path: `call_routes.${r.id}.${i.path.join('.')}`, message: i.message })));
     }
-    return out;
+    for (const r of out) deepFreeze(r);
+    return Object.freeze(out) as Route[];
   }
 
   saveRoute(input: RouteInput): Route {
@@ -90,6 +120,7 @@ export class SqliteCallStore implements CallStorePort {
     };
     const { created_at: _c, id: _id, ...update } = values;
     this.run(this.store.db.insertInto('call_routes').values(values).onConflict((oc) => oc.column('id').doUpdateSet(update)).compile());
+    tableWritten(this.store.sqlite, 'call_routes');
     return r;
   }
 
@@ -142,6 +173,25 @@ export class SqliteCallStore implements CallStorePort {
             .compile(),
         ),
       );
+      (c.transfers ?? []).forEach((x, position) =>
+        this.run(
+          db
+            .insertInto('cdr_transfers')
+            .values({
+              call_id: c.callId,
+              position,
+              kind: x.kind,
+              at: x.at,
+              transferor_leg: x.transferorLegId,
+              transferee_leg: x.transfereeLegId,
+              target_leg: x.targetLegId,
+              target: x.target,
+              replaced_call_id: x.replacedCallId,
+              outcome: x.outcome,
+            })
+            .compile(),
+        ),
+      );
     })();
   }
 
@@ -150,6 +200,7 @@ export class SqliteCallStore implements CallStorePort {
     const row = this.all<Record<string, unknown>>(db.selectFrom('cdrs').selectAll().where('call_id', '=', callId).compile())[0];
     if (!row) return null;
     const legs = this.all<Record<string, unknown>>(db.selectFrom('cdr_legs').selectAll().where('call_id', '=', callId).orderBy('position').compile());
+    const transfers = this.all<Record<string, unknown>>(db.selectFrom('cdr_transfers').selectAll().where('call_id', '=', callId).orderBy('position').compile());
     return {
       callId,
       direction: row['direction'] as CdrRecord['direction'],
@@ -178,14 +229,33 @@ export class SqliteCallStore implements CallStorePort {
         packetsLost: l['packets_lost'] as number | null,
         jitterMs: l['jitter_ms'] as number | null,
       })),
+      ...(transfers.length > 0
+        ? {
+            transfers: transfers.map((x) => ({
+              kind: x['kind'] as CdrTransfer['kind'],
+              at: x['at'] as number,
+              transferorLegId: x['transferor_leg'] as string,
+              transfereeLegId: x['transferee_leg'] as string | null,
+              targetLegId: x['target_leg'] as string | null,
+              target: x['target'] as string,
+              replacedCallId: x['replaced_call_id'] as string | null,
+              outcome: x['outcome'] as number,
+            })),
+          }
+        : {}),
     };
   }
 
   private run(q: CompiledQuery): void {
-    this.store.sqlite.prepare(q.sql).run(...(q.parameters as unknown[]));
+    this.q.run(q);
   }
 
   private all<T>(q: CompiledQuery): T[] {
-    return this.store.sqlite.prepare(q.sql).all(...(q.parameters as unknown[])) as T[];
+    return this.q.all(q) as T[];
   }
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
 }

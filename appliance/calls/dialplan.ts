@@ -8,10 +8,16 @@
  *                more of anything (last only), `!` zero or more (last only).
  * A target names an IVR flow, a queue or an extension; a target that does not exist (yet) is
  * accepted here and fails clearly when a call reaches it (the call handler answers 404/480).
+ * A `diagnostic` target is a test line (diagnostic.ts: answer-hangup, echo, echo-record,
+ * answer-silence, each held `holdMs`), stored as the text `mode:holdMs`.
  */
 import { z } from 'zod';
 
-export const RouteTargetKinds = ['ivr', 'queue', 'extension'] as const;
+/** Test lines (diagnostic.ts). */
+export const DiagnosticModes = ['answer-hangup', 'echo', 'echo-record', 'answer-silence'] as const;
+export type DiagnosticMode = (typeof DiagnosticModes)[number];
+
+export const RouteTargetKinds = ['ivr', 'queue', 'extension', 'diagnostic'] as const;
 export type RouteTargetKind = (typeof RouteTargetKinds)[number];
 
 const PATTERN = /^(?:\+?[0-9*#]{1,32}|_(?:[0-9*#+XZN.!]|\[[0-9](?:-[0-9])?(?:[0-9](?:-[0-9])?)*\]){1,32})$/;
@@ -33,6 +39,14 @@ export const RouteSchema = z
       z.object({ kind: z.literal('ivr'), flow: z.string().min(1).max(64) }).strict(),
       z.object({ kind: z.literal('queue'), queue: z.string().min(1).max(64) }).strict(),
       z.object({ kind: z.literal('extension'), extension: z.string().regex(/^[0-9]{2,16}$/, 'an extension number') }).strict(),
+      z
+        .object({
+          kind: z.literal('diagnostic'),
+          mode: z.enum(DiagnosticModes),
+          /** How long the line stays up before it hangs up, ms; 0 = until the caller hangs up. */
+          holdMs: z.number().int().min(0).max(86_400_000).default(1000),
+        })
+        .strict(),
     ]),
     enabled: z.boolean().default(true),
   })
@@ -41,9 +55,34 @@ export const RouteSchema = z
 export type Route = z.infer<typeof RouteSchema>;
 export type RouteInput = z.input<typeof RouteSchema>;
 
-/** The target of a route as one name (for CDRs and events). */
+/** The target of a route as one name (for CDRs and events, and the stored `target` text). */
 export function targetName(t: Route['target']): string {
-  return t.kind === 'ivr' ? t.flow : t.kind === 'queue' ? t.queue : t.extension;
+  switch (t.kind) {
+    case 'ivr':
+      return t.flow;
+    case 'queue':
+      return t.queue;
+    case 'extension':
+      return t.extension;
+    case 'diagnostic':
+      return `${t.mode}:${t.holdMs}`;
+  }
+}
+
+/** The inverse of targetName: a stored kind and name as a target to validate with RouteSchema. */
+export function targetFromName(kind: string, name: string): unknown {
+  switch (kind) {
+    case 'ivr':
+      return { kind, flow: name };
+    case 'queue':
+      return { kind, queue: name };
+    case 'diagnostic': {
+      const [mode, hold] = name.split(':');
+      return { kind, mode, holdMs: hold === undefined || hold === '' ? undefined : Number(hold) };
+    }
+    default:
+      return { kind, extension: name };
+  }
 }
 
 /** Compile a pattern to a RegExp (anchored). */

@@ -59,6 +59,8 @@ export interface TdmChannelOptions {
   direction: ChannelDirection;
   caller: PartyNumber;
   called: PartyNumber;
+  /** Media worker affinity (normally the call id, so a bridge mixes this leg with the call's others); default the leg id. */
+  affinity?: string;
 }
 
 /** In-band DTMF timing (Q.24 needs ≥ 40 ms on and off; this is comfortably above). */
@@ -68,7 +70,8 @@ const DIGITS = new Set<string>(Digits);
 
 export class TdmCallChannel implements Channel {
   readonly id: string;
-  readonly tech = 'tdm' as const;
+  /** `analog` when the signalling is the card's FXS/FXO ports (drivers/analog/signalling.ts). */
+  readonly tech: 'tdm' | 'analog';
   readonly direction: ChannelDirection;
   readonly caller: PartyNumber;
   readonly called: PartyNumber;
@@ -77,6 +80,12 @@ export class TdmCallChannel implements Channel {
   readonly spanNo: number;
   /** Set once terminated. */
   hangupInfo: HangupInfo | null = null;
+  /**
+   * Media worker affinity: the call this leg belongs to, so a bridge with the call's other legs
+   * mixes on one worker. Takes effect when the media leg opens (answer, progress or far-end
+   * answer), so call control sets it as soon as it knows the call.
+   */
+  affinity: string;
 
   private current: CallLevel = 'setup';
   private readonly emitter = new EventEmitter();
@@ -99,12 +108,14 @@ export class TdmCallChannel implements Channel {
   constructor(opts: TdmChannelOptions, deps: TdmChannelDeps) {
     this.id = opts.id;
     this.sig = opts.signalling;
+    this.tech = opts.signalling.kind === 'analog' ? 'analog' : 'tdm';
     this.bearer = opts.bearer;
     this.timeslot = opts.bearer.timeslot;
     this.spanNo = opts.bearer.spanNo;
     this.direction = opts.direction;
     this.caller = opts.caller;
     this.called = opts.called;
+    this.affinity = opts.affinity ?? opts.id;
     this.deps = deps;
     this.log = deps.log.child({ mod: 'channel.tdm', channelId: opts.id, spanNo: this.spanNo, timeslot: this.timeslot });
     this.media = {
@@ -192,6 +203,27 @@ export class TdmCallChannel implements Channel {
     return this.clearing;
   }
 
+  /**
+   * The line under the call is gone (span alarm: loss of signal, RED, AIS): the leg ends now
+   * with `cause` (normally Q.850 38, network out of order), cleared by the network side, without
+   * waiting for signalling that cannot arrive. The stack is still asked to clear, so its call
+   * record is freed whatever its own link supervision does.
+   */
+  lineFailed(cause: number): void {
+    if (this.current === 'terminated') return;
+    this.terminate({ timeslot: this.timeslot, cause, by: 'remote' });
+    try {
+      this.sig.hangup(this.timeslot, cause);
+    } catch (err) {
+      this.log.debug({ err: toAppError(err).message }, 'stack refused the clearing after a line failure');
+    }
+  }
+
+  /** The engine leg carrying this B channel (opened if need be), for a call's bridge; null when the media port has none. */
+  async bridgeEndpoint(): Promise<TdmMediaLeg['endpoint'] | null> {
+    return (await this.mediaLeg()).endpoint ?? null;
+  }
+
   // ---- what the stack reports (TdmSpanLegs routes these by timeslot) ----
 
   /** @internal */
@@ -222,7 +254,7 @@ export class TdmCallChannel implements Channel {
 
   private mediaLeg(): Promise<TdmMediaLeg> {
     if (!this.leg) {
-      this.leg = this.deps.media.open(this.bearer, this.id);
+      this.leg = this.deps.media.open(this.bearer, this.affinity);
       this.leg.catch((err: unknown) => this.log.error({ err: toAppError(err).message }, 'media leg failed to open'));
     }
     return this.leg;

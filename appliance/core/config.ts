@@ -16,6 +16,14 @@ import { LogLevels } from './log.js';
 
 const port = z.number().int().min(1).max(65535);
 const host = z.string().min(1);
+/** An upstream system the IVR's lookups call (integrations/lookup): base URL, bearer token, timeout. */
+const UpstreamSystem = z
+  .object({
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    token: z.string().min(1).optional(),
+    timeoutMs: z.number().int().min(100).max(60_000).optional(),
+  })
+  .strict();
 
 export const ConfigSchema = z
   .object({
@@ -49,6 +57,8 @@ export const ConfigSchema = z
     sip: z
       .object({
         host: host.default('127.0.0.1'),
+        /** The address peers reach us at (Contact, SDP) when `host` is a wildcard or behind NAT; unset = chosen per peer (sip/ua/advertise.ts). */
+        advertisedAddress: host.optional(),
         /** 0 = any free port (tests). */
         port: z.number().int().min(0).max(65535).default(5060),
         transports: z.array(z.enum(['udp', 'tcp', 'tls'])).min(1).default(['udp', 'tcp']),
@@ -107,10 +117,76 @@ export const ConfigSchema = z
         path: ['rtpPortMin'],
       })
       .prefault({}),
+    /** Call recording (calls/recording-control.ts decides per call; media/recorder writes). */
+    recording: z
+      .object({
+        /** all = every bridged call; per-queue = the calls of `queues` (others on demand); on-demand = only when asked. */
+        mode: z.enum(['all', 'per-queue', 'on-demand']).default('all'),
+        queues: z.array(z.string().min(1)).default([]),
+        format: z.enum(['alaw', 'pcm16']).default('alaw'),
+        /** The periodic recording-notice beep heard by the parties. */
+        beep: z.boolean().default(false),
+        /** Default: <dataDir>/recordings. */
+        dir: z.string().min(1).optional(),
+        /** Recording volume (media/recorder/recording-volume.ts): major alarm below this % free. */
+        warnFreePercent: z.number().min(0).max(100).default(10),
+        /** Critical alarm and `whenFull` below this % free. */
+        fullFreePercent: z.number().min(0).max(100).default(3),
+        whenFull: z.enum(['stop-new', 'overwrite-oldest-archived']).default('stop-new'),
+        checkIntervalMs: z.number().int().min(1000).default(30_000),
+      })
+      .strict()
+      .refine((r) => r.fullFreePercent < r.warnFreePercent, {
+        message: 'fullFreePercent must be below warnFreePercent',
+        path: ['fullFreePercent'],
+      })
+      .prefault({}),
     card: z
       .object({
         /** `sim` = simulated card (default), `dahdi` = real card, `auto` = dahdi when present. */
         driver: z.enum(['sim', 'dahdi', 'auto']).default('sim'),
+        /**
+         * The appliance's E1 spans (daemon/card-spans.ts): signalling per span and the outbound
+         * gateway group each belongs to (spans of one group are hunted in order). On the
+         * simulated card every span gets a simulated exchange on a spare span cabled to it.
+         */
+        spans: z
+          .array(
+            z
+              .object({
+                span: z.number().int().min(1).max(128),
+                signalling: z.enum(['pri_cpe', 'pri_net', 'ss7', 'r2']).default('pri_cpe'),
+                /** Gateway id for outbound routes (calls/tdm-gateway.ts). */
+                group: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).default('e1'),
+                crc4: z.boolean().default(true),
+                /** DAHDI timing priority: 0 = never take clock from this span, 1 = preferred. */
+                timing: z.number().int().min(0).max(32).default(1),
+              })
+              .strict(),
+          )
+          .refine((a) => new Set(a.map((s) => s.span)).size === a.length, { message: 'a span is listed twice' })
+          .default([{ span: 1, signalling: 'pri_cpe', group: 'e1', crc4: true, timing: 1 }]),
+        /** Analog ports: FXS ports carry extensions (phones), FXO ports are exchange lines with the DID they bring. */
+        analog: z
+          .object({
+            fxs: z
+              .array(
+                z
+                  .object({
+                    port: z.number().int().min(1).max(64),
+                    extension: z.string().regex(/^\d{1,16}$/),
+                    callerId: z.enum(['fsk-v23', 'fsk-bell202', 'dtmf']).default('fsk-v23'),
+                  })
+                  .strict(),
+              )
+              .default([]),
+            fxo: z
+              .array(z.object({ port: z.number().int().min(1).max(64), did: z.string().regex(/^\d{1,20}$/) }).strict())
+              .default([]),
+          })
+          .strict()
+          .refine((a) => new Set([...a.fxs, ...a.fxo].map((p) => p.port)).size === a.fxs.length + a.fxo.length, { message: 'an analog port is listed twice' })
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -129,6 +205,55 @@ export const ConfigSchema = z
          * site and give the real systems' addresses.
          */
         simulators: z.boolean().default(true),
+        /** The utility's billing (营销), GIS and installation (报装) systems; each given one replaces its simulator. */
+        billing: UpstreamSystem.optional(),
+        gis: UpstreamSystem.optional(),
+        installation: UpstreamSystem.optional(),
+        /** Pull customer master data from `billing` every this many minutes (customers/billing-sync.ts); 0 = never. */
+        billingSyncMinutes: z.number().int().min(0).max(10_080).default(15),
+        /** HTTP SMS gateway for sending knowledge articles (integrations/senders/sms-gateway.ts). */
+        sms: z
+          .object({
+            baseUrl: z.url({ protocol: /^https?$/ }),
+            token: z.string().min(1).optional(),
+            /** The 【signature】 in front of every SMS. */
+            signature: z.string().min(2).max(16).default('95598'),
+            maxSegments: z.number().int().min(1).max(10).default(5),
+            timeoutMs: z.number().int().min(100).max(60_000).optional(),
+          })
+          .strict()
+          .optional(),
+        /** Mail relay for sending knowledge articles by e-mail (integrations/senders/smtp-client.ts). */
+        smtp: z
+          .object({
+            host,
+            port,
+            security: z.enum(['none', 'starttls', 'tls']).default('starttls'),
+            username: z.string().min(1).optional(),
+            password: z.string().optional(),
+            from: z.email(),
+            fromName: z.string().min(1).max(64).optional(),
+            footer: z.string().max(500).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    acd: z
+      .object({
+        /** Codes agents dial from their phones (calls/feature-codes.ts checks they are distinct and prefix-free). */
+        featureCodes: z
+          .object({
+            login: z.string().regex(/^[*#0-9]{2,16}$/).default('*21'),
+            logout: z.string().regex(/^[*#0-9]{2,16}$/).default('*22'),
+            break: z.string().regex(/^[*#0-9]{2,16}$/).default('*23'),
+            available: z.string().regex(/^[*#0-9]{2,16}$/).default('*24'),
+          })
+          .strict()
+          .prefault({}),
+        /** How often agent states are checked against the call layer (ms). */
+        reconcileIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -37,7 +37,8 @@ const PageSchema = z.object({
 
 export interface HttpBillingOptions {
   baseUrl: string;
-  token: string;
+  /** Sent as `Authorization: Bearer`; none when absent. */
+  token?: string;
   clock: Clock;
   /** Per request; default 15 s. */
   timeoutMs?: number;
@@ -69,7 +70,7 @@ export class HttpBillingAdapter implements BillingPort {
     try {
       let res: Response;
       try {
-        res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' }, signal: abort.signal });
+        res = await fetch(url, { headers: { ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}), accept: 'application/json' }, signal: abort.signal });
       } catch (err) {
         throw new BillingUnavailableError(`billing ${url.host}: ${(err as Error).message}`, null, { cause: err });
       }

@@ -9,7 +9,7 @@
  *   api-key create --name N --scopes a,b   prints the new key once (only its hash is stored)
  *   config check                           validate the configuration, list every problem
  *   extension add --number N --name D --password P   an agent's SIP phone account (issue 3 registrar)
- *   route add --id I --did P --target kind:name      an inbound dialplan route (kind ivr|queue|extension)
+ *   route add --id I --did P --target kind:name      an inbound dialplan route (kind ivr|queue|extension|diagnostic, e.g. diagnostic:echo:0)
  *
  * Exit codes: 0 done, 1 failed, 2 bad usage or invalid configuration.
  */
@@ -27,7 +27,7 @@ import { AuditLog } from '../ops/audit.js';
 import { backupTo, restoreFrom } from '../store/backup.js';
 import { DB_FILE_NAME, openStore, type Store } from '../store/database.js';
 import { SqliteCallStore } from '../calls/call-store.js';
-import { RouteSchema, RouteTargetKinds, type RouteInput } from '../calls/dialplan.js';
+import { RouteSchema, RouteTargetKinds, targetFromName, type RouteInput } from '../calls/dialplan.js';
 import { ExtensionService, SqliteSipStore } from '../sip/registrar/index.js';
 import { acquirePidLock, readLock } from './pid-lock.js';
 
@@ -183,7 +183,8 @@ async function route(args: string[]): Promise<number> {
     throw new UsageError(`route add: --target is ${RouteTargetKinds.map((k) => `${k}:<name>`).join(' | ')}`);
   }
   const name = m[2]!;
-  const target = kind === 'ivr' ? { kind: 'ivr' as const, flow: name } : kind === 'queue' ? { kind: 'queue' as const, queue: name } : { kind: 'extension' as const, extension: name };
+  // Checked by RouteSchema below (e.g. `diagnostic:echo-record:60000` → mode and holdMs).
+  const target = targetFromName(kind!, name) as RouteInput['target'];
   const input: RouteInput = {
     id: values.id ?? '',
     name: values.name ?? `${values.did ?? ''} → ${values.target}`,

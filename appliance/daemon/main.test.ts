@@ -126,6 +126,7 @@ test('up: /healthz and /readyz 200, control panel asks for setup, metrics; setup
   t.is((await fetch(`${url}api/v1/webhooks`)).status, 401, 'webhook routes are mounted and need a key');
   const metrics = await (await fetch(`${url}metrics`)).text();
   t.regex(metrics, /http_request_duration_seconds_count\{route="\/healthz",method="GET",status="200"\} 1/);
+  t.regex(metrics, /^recording_volume_free_bytes [1-9]\d*$/m, 'the recordings volume is measured (media/recorder/recording-volume.ts)');
 
   // A second daemon on the same data dir refuses, naming the first one's pid.
   const second = startDaemon({ configFile: instance(httpConfig(await freePort())).configFile, dataDir: inst.dataDir });

@@ -15,12 +15,13 @@
  */
 import path from 'node:path';
 import express, { type ErrorRequestHandler } from 'express';
-import { createApi } from '../api/app.js';
+import { createApi, type Api } from '../api/app.js';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { formatIssues, loadConfig, type Config } from '../core/config.js';
 import { AppError, ConfigError } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { upstreamSettings } from '../integrations/ivr-wiring.js';
 import { registerWebhookRoutes } from '../integrations/webhooks/webhook-routes.js';
 import { createWebhookService } from '../integrations/webhooks/webhook-service.js';
 import { AlarmBoard } from '../ops/alarms.js';
@@ -33,11 +34,19 @@ import { SipEndpoint, type RequestHandler } from '../sip/ua/endpoint.js';
 import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../sip/ua/user-agent.js';
 import { CallHandler } from '../calls/call-handler.js';
 import { SqliteCallStore } from '../calls/call-store.js';
+import { BatchedCdrStore } from '../calls/cdr-batch.js';
 import { defaultFlow } from '../ivr/flows/index.js';
+import { routeFlows } from '../ivr/route-flows.js';
 import { MediaEngine } from '../media/engine/media-engine.js';
+import { wireEngineAlarms } from '../media/engine/engine-alarms.js';
+import { registerRecordingRoutes } from '../calls/recording-api.js';
+import { CallRecordings, policyFromConfig } from '../calls/recording-control.js';
+import { SqliteRecordingLedger } from '../media/recorder/sqlite-ledger.js';
+import { RecordingVolume } from '../media/recorder/recording-volume.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { createPanel } from '../../control-panel/panel.js';
+import { panelTelephony } from './wire-panel-admin.js';
 import type { AuditLog } from '../ops/audit.js';
 import { listenHttp } from './http-server.js';
 import { Lifecycle } from './lifecycle.js';
@@ -50,6 +59,7 @@ import type { IvrDeps } from '../ivr/runner.js';
 import type { PromptResolver } from '../channel/tdm/ports.js';
 import { applianceVersion } from './version.js';
 import { promptFiles, wireCard, warmDefaultPrompts } from './wire-card.js';
+import { wireTrunks, type Trunking } from './wire-trunks.js';
 
 /** Exit codes: 0 clean stop, 1 could not start / stop failed, 2 invalid configuration. */
 export const EXIT_OK = 0;
@@ -135,7 +145,14 @@ async function boot(core: Core): Promise<void> {
 
   // Media engine and call layer, then the ACD and IVR on top of them (wire-contact-centre.ts).
   const enqueuer = new LateEnqueuer();
-  const telephony = await wireTelephony(core, store, enqueuer);
+  // SIP trunks, outbound routes and their REST routes (wire-trunks.ts); started once SIP listens.
+  const trunking = wireTrunks({ store, clock, log, bus: core.bus, registry: integrations.registry, audit: integrations.audit });
+  const telephony = await wireTelephony(core, store, enqueuer, trunking);
+  // Media worker crashes and recording write failures on the alarm board (media/engine/engine-alarms.ts).
+  lifecycle.onClose('media alarms', wireEngineAlarms(telephony.engine, alarms, clock));
+  telephony.recordingVolume.registerMetrics(metrics.registry);
+  lifecycle.onClose('recording volume', telephony.recordingVolume.start(alarms));
+  registerRecordingRoutes(integrations.registry, { recordings: telephony.recordings, ledger: telephony.recordingLedger, audit: integrations.audit });
   const centre = await wireContactCentre({
     store,
     clock,
@@ -146,8 +163,11 @@ async function boot(core: Core): Promise<void> {
     business: integrations.business,
     calls: telephony.calls,
     enqueuer,
+    engine: telephony.engine,
     promptDir: path.join(config.dataDir, 'prompts'),
     simulators: config.integrations.simulators,
+    integrations: upstreamSettings(config.integrations),
+    acd: config.acd,
   });
   for (const s of centre.background) lifecycle.onClose(s.name, () => s.stop());
   // The voice card (wire-card.ts): the simulated card and exchange in the demo.
@@ -162,8 +182,11 @@ async function boot(core: Core): Promise<void> {
     ivr: () => ({ ...centre.ivr.deps(), enqueuer }),
     prompts: promptFiles(path.join(config.dataDir, 'prompts'), centre.ivr.tts),
     registry: integrations.registry,
+    inbound: telephony.calls,
+    gateways: trunking.gateways,
   });
   lifecycle.onClose('card', () => card.close());
+  lifecycle.register(card.drain);
   // SIP IVR calls get the same prompts (library, else the TTS cache) and IVR deps as the card's.
   telephony.useIvr({ ...centre.ivr.deps(), enqueuer }, promptFiles(path.join(config.dataDir, 'prompts'), centre.ivr.tts));
   // Rendered for SIP callers as well as the card's, whatever card.kind is.
@@ -196,8 +219,11 @@ async function boot(core: Core): Promise<void> {
       state: () => lifecycle.state,
       managementNetworks: config.http.managementNetworks,
       allowedOrigins: config.http.publicUrl ? [new URL(config.http.publicUrl).origin] : [],
+      telephony: panelTelephony({ store, clock, realm: config.sip.realm, trunks: trunking.trunks }),
   });
   app.use(panel);
+  // Signed-in panel users may call /api/v1 under the same RBAC table (control-panel/http/api-session.ts).
+  integrations.useSessionAuth(panel.apiSessionAuth);
   app.use(lastResortErrorHandler(log.child({ mod: 'http' })));
 
   const server = await listenHttp(app, { host: config.http.host, port: config.http.port, clock });
@@ -208,6 +234,7 @@ async function boot(core: Core): Promise<void> {
   for (const s of integrations.services) await s.start();
   for (const s of centre.background) await s.start();
   await wireSip(core, store, telephony.handlerFor);
+  lifecycle.onClose('trunks', () => trunking.stop());
   telephony.started();
 
   const setupCode = issueSetupCodeOnFirstStart(store, clock);
@@ -233,6 +260,8 @@ interface Integrations {
   business: BusinessServices;
   /** The API route registry, for modules wired later (ACD, IVR). */
   registry: RouteRegistry;
+  /** Let panel sessions call the API (once the panel exists). */
+  useSessionAuth: Api['useSessionAuth'];
   services: BackgroundService[];
 }
 
@@ -253,11 +282,12 @@ function wireIntegrations(core: Core, store: Store): Integrations {
     userAgent: `hotline-appliance/${version}`,
   });
   registerWebhookRoutes(api.registry, webhooks, api.audit);
-  const business = wireBusiness({ store, clock, bus, log, registry: api.registry, audit: api.audit });
+  const business = wireBusiness({ store, clock, bus, log, registry: api.registry, audit: api.audit, integrations: config.integrations });
   return {
     api: api.router,
     audit: api.audit,
     registry: api.registry,
+    useSessionAuth: (auth) => api.useSessionAuth(auth),
     business,
     services: [{ name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() }, ...business.background],
   };
@@ -318,33 +348,49 @@ async function wireSip(
  * with `handlerFor(access)`, which ties the UA to the registrar (REGISTER, contact lookup) and
  * the Digest authenticator (INVITE guard).
  */
-async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Promise<{
+async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer, trunking: Trunking): Promise<{
   calls: CallHandler;
   engine: MediaEngine;
   callStore: SqliteCallStore;
   handlerFor: (access: SipAccess) => { handler: RequestHandler; attach(endpoint: SipEndpoint): void };
   /** The IVR's deps (lookups, outage, TTS) and prompt resolver, wired after the call layer. */
   useIvr(deps: IvrDeps, prompts: PromptResolver): void;
+  recordings: CallRecordings;
+  recordingLedger: SqliteRecordingLedger;
+  recordingVolume: RecordingVolume;
   started(): void;
 }> {
   const { config, clock, log, bus, lifecycle } = core;
-  const mediaAddress = advertisedAddress(config.sip.host);
+  const mediaAddress = config.sip.advertisedAddress ?? advertisedAddress(config.sip.host);
+  const recordingLedger = new SqliteRecordingLedger(store, clock);
   const engine = new MediaEngine({
     workers: config.media.workers,
     rtpPortMin: config.media.rtpPortMin,
     rtpPortMax: config.media.rtpPortMax,
     bindAddress: config.sip.host,
-    recordingsDir: path.join(config.dataDir, 'recordings'),
+    recordingsDir: config.recording.dir ?? path.join(config.dataDir, 'recordings'),
     clock,
     log: log.child({ mod: 'media' }),
     bus,
+    ledger: recordingLedger,
   });
+  // Calls bridged to agents are recorded by policy (calls/recording-control.ts).
+  // Free space of the recordings volume: alarm, and `whenFull` gates new recordings (media/recorder/recording-volume.ts).
+  const recordingVolume = new RecordingVolume({ clock, log: log.child({ mod: 'recording-volume' }), bus }, { ...config.recording, dir: config.recording.dir ?? path.join(config.dataDir, 'recordings') });
+  const recordings = new CallRecordings({ policy: policyFromConfig(config.recording), log: log.child({ mod: 'recording' }), gate: recordingVolume.gate });
   await engine.start();
   lifecycle.onClose('media engine', () => engine.stop());
   const flow = defaultFlow();
   const promptsDir = path.join(config.dataDir, 'prompts');
   let access: SipAccess | null = null;
   const callStore = new SqliteCallStore(store, () => clock.now());
+  // SIP calls' CDRs are group-committed (calls/cdr-batch.ts): one fsync per 50 ms, not per call.
+  const cdrs = new BatchedCdrStore(callStore, {
+    clock,
+    transaction: (fn) => store.sqlite.transaction(fn)(),
+    onError: (c, err) => log.error({ callId: c.callId, err }, 'CDR write failed'),
+  });
+  lifecycle.onClose('cdr batch', () => cdrs.flush());
   // Filled by useIvr once the contact centre exists; the runner reads it per call.
   const ivr: IvrDeps = {};
   let prompts: PromptResolver = {
@@ -357,7 +403,7 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Prom
     clock,
     log,
     bus,
-    store: callStore,
+    store: cdrs,
     engine,
     channel: {
       mediaAddress,
@@ -368,15 +414,21 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Prom
       locate: (ext) =>
         (access?.registrar.lookup(ext) ?? []).map((c) => ({ uri: c.uri, hop: { host: c.destination.host, port: c.destination.port, protocol: c.destination.protocol } })),
     },
-    guard: { check: (req, source) => (access ? access.authenticator.check(req, source) : { ok: true }) },
-    flows: { flow: (id) => (id === flow.id ? flow : null) },
+    guard: trunking.guard({ check: (req, source) => (access ? access.authenticator.check(req, source) : { ok: true }) }),
+    outbound: trunking.outbound,
+    // The route's PUBLISHED flow (flow store, once useIvr has wired it); the built-in default only before.
+    flows: routeFlows(() => ivr.flows, flow),
     ivr,
     enqueuer,
+    recordings,
   });
   lifecycle.register(calls);
   return {
     calls,
     engine,
+    recordings,
+    recordingLedger,
+    recordingVolume,
     callStore,
     handlerFor: (a) => {
       access = a;
@@ -388,9 +440,19 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer): Prom
         invites: calls,
         registrar: { onRegister: (req, tx, endpoint) => a.registrar.handleRegister(req, tx, endpoint) },
         sessionTimer: { expires: 1800, minSE: 90 },
+        advertisedAddress: config.sip.advertisedAddress ?? null,
+        // S10: out-of-dialog MESSAGE/REFER/SUBSCRIBE… and in-dialog requests from a foreign source are challenged like INVITEs.
+        guard: trunking.guard({ check: (req, source) => a.authenticator.check(req, source) }),
       });
       calls.attach(ua);
-      return { handler: ua, attach: (endpoint) => ua.attach(endpoint) };
+      return {
+        handler: ua,
+        attach: (endpoint) => {
+          ua.attach(endpoint);
+          const channel = { mediaAddress, codecs: ['PCMA', 'PCMU'] as const, prompts: { resolve: (name: string, lang?: string) => prompts.resolve(name, lang) } };
+          trunking.attach({ endpoint, ua, advertise: mediaAddress, channel: { ...channel, codecs: [...channel.codecs], engine, clock, log } });
+        },
+      };
     },
     useIvr: (deps, resolver) => {
       Object.assign(ivr, deps);

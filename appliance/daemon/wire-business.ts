@@ -23,6 +23,7 @@ import { registerWorkOrderRoutes } from '../workorders/workorder-routes.js';
 import { registerVisitRoutes } from '../workorders/visit-routes.js';
 import { registerMessageRoutes } from '../messages/message-routes.js';
 import { WorkOrderService } from '../workorders/workorder-service.js';
+import { wireBusinessExtras, type BusinessExtras, type BusinessIntegrations } from './wire-business-extras.js';
 
 /** China Standard Time: order numbers and business calendars are local. */
 const CHINA_UTC_OFFSET_MINUTES = 480;
@@ -39,6 +40,8 @@ export interface BusinessServices {
   messages: MessageService;
   customers: CustomerService;
   knowledge: KnowledgeService;
+  /** Customer history, article sending, billing sync (wire-business-extras.ts). */
+  extras: BusinessExtras;
   background: BackgroundService[];
 }
 
@@ -49,6 +52,8 @@ export function wireBusiness(deps: {
   log: Logger;
   registry: RouteRegistry;
   audit: AuditLog;
+  /** Billing system, SMS gateway and mail relay (config.integrations). */
+  integrations?: Partial<BusinessIntegrations>;
 }): BusinessServices {
   const { store, clock, bus, log, registry, audit } = deps;
   const workOrders = new WorkOrderService({
@@ -69,6 +74,7 @@ export function wireBusiness(deps: {
   registerKnowledgeRoutes(registry, knowledge, audit);
   registerVisitRoutes(registry, visits, audit);
   registerMessageRoutes(registry, messages, audit);
+  const extras = wireBusinessExtras({ store, clock, bus, log, registry, audit, customers, knowledge, ...(deps.integrations && { integrations: deps.integrations }) });
 
   let stopNotifier: (() => void) | null = null;
   const background: BackgroundService[] = [
@@ -81,6 +87,7 @@ export function wireBusiness(deps: {
       },
       stop: () => stopNotifier?.(),
     },
+    ...extras.background,
   ];
-  return { workOrders, visits, messages, customers, knowledge, background };
+  return { workOrders, visits, messages, customers, knowledge, extras, background };
 }

@@ -17,7 +17,8 @@ import { DEFAULT_PROMPTS_ZH, defaultFlow } from '../ivr/flows/index.js';
 import { decode as g711decode, encode as g711encode } from '../media/codec/g711.js';
 import { encode as wavEncode } from '../media/codec/wav.js';
 import { MediaEngine } from '../media/engine/media-engine.js';
-import { promptFiles, wireCard, type CardWiringDeps } from './wire-card.js';
+import { GatewayRegistry } from '../calls/gateway.js';
+import { promptFiles, TDM_GATEWAY_ID, wireCard, type CardWiringDeps } from './wire-card.js';
 
 const log = silentLogger();
 
@@ -132,4 +133,35 @@ test('dahdi without a card: kind none, no TDM, the demo call is refused; auto fa
   t.teardown(() => auto.close());
   t.is(auto.kind, 'sim');
   t.truthy(auto.exchange);
+});
+
+test('drain (SIGTERM): live TDM calls are counted and cleared by forceClose; once draining a new PRI call is refused with 42; the span is the gateway e1', async (t) => {
+  const base = 47000 + (process.pid % 40) * 20 + 10;
+  const engine = new MediaEngine({ workers: 1, rtpPortMin: base, rtpPortMax: base + 9, bindAddress: '127.0.0.1', clock: systemClock, log });
+  t.teardown(() => engine.stop());
+  await engine.start();
+  const bus = new EventBus({ clock: systemClock, log });
+  const gateways = new GatewayRegistry();
+  const card = await wireCard({ ...deps(engine, bus, [], 'sim', tonePrompts()), gateways });
+  t.teardown(() => card.close());
+  const exchange = card.exchange;
+  if (!exchange || !card.legs) return t.fail('no exchange');
+  await until(() => exchange.dchanUp, 8000, 'D channel up');
+  const e1 = gateways.get(TDM_GATEWAY_ID);
+  t.is(e1?.kind, 'tdm');
+  await until(() => e1?.available() === true, 3000, 'gateway available');
+
+  const first = card.placeDemoCall({ calling: '13800138000', called: '95598' });
+  if (!first.ok) return t.fail(first.reason);
+  await until(() => first.call.state === 'connected', 3000, 'answered by the IVR');
+  t.is(card.drain.active(), 1);
+  card.drain.stopAccepting();
+  const second = exchange.placeCall({ calling: '13900139000', called: '95598' });
+  if (!second.ok) return t.fail(second.reason);
+  t.like(await second.call.outcome(3000), { outcome: 'failed', cause: 42 });
+  await until(() => card.drain.active() === 1, 3000, 'the refused leg is gone once its clearing completes');
+  await card.drain.forceClose();
+  await until(() => first.call.state === 'released', 3000, 'first call cleared');
+  t.is(first.call.clearing?.cause, 31);
+  t.is(card.drain.active(), 0);
 });

@@ -2,7 +2,7 @@
  * Wiring of the voice card (issue 5, "the demo (`npm start`) uses it: the simulated exchange can
  * place calls into the appliance"). config.card.driver chooses the card:
  *
- *   sim   → a SimulatedCard on the daemon's clock, span 1 ↔ span 2 on a crossover cable:
+ *   sim   → a SimulatedCard on the daemon's clock; by default span 1 ↔ span 2 on a crossover cable:
  *
  *             SimExchange (PRI NET, span 2) ── cable ── span 1 (PRI CPE, libpri) →
  *             priTdmSignalling → TdmSpanLegs → TdmCallChannel → IvrRunner (published 95598 flow)
@@ -15,8 +15,20 @@
  *
  * Each TDM leg is a Call of the call layer (calls/call.ts), so the bus carries call.leg.created /
  * answered / ended and a CDR is written, and the IVR publishes ivr.node.visited: the control
- * panel's live pages show a demo call like any other. Routing is fixed for now: every call
- * offered on the span runs the published 95598 flow.
+ * panel's live pages show a demo call like any other.
+ *
+ * Spans and analog ports come from `card.spans` / `card.analog` (card-spans.ts: PRI CPE/NET, SS7,
+ * R2 per span, grouped into outbound gateways by `group`; card-analog.ts: FXO lines with their
+ * DID, FXS phones with their extension, rung by the call handler through `useLocalPhones`).
+ *
+ * Routing: a call whose DID matches a dialplan route goes to the call handler
+ * (`inbound.acceptInbound`), exactly like an INVITE, so a route to an extension bridges the B
+ * channel to that SIP phone; a DID with no route runs the published 95598 flow (the demo's
+ * default). The span's alarms are supervised (channel/tdm/span-guard.ts: RED/BLUE/LOS clear
+ * the span's calls with cause 38), and each span group is offered to outbound routes as a
+ * gateway named by the group (`e1` by default; calls/tdm-gateway.ts) when a GatewayRegistry is
+ * given. An FXO line's call is routed the same way. `drain` lets SIGTERM stop new
+ * TDM calls (cause 42), wait for the active ones and clear the rest, like SIP calls.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,12 +36,15 @@ import { z } from 'zod';
 import type { RouteRegistry } from '../api/registry.js';
 import { Call } from '../calls/call.js';
 import type { CallStorePort } from '../calls/call-store.js';
+import { matchRoute } from '../calls/dialplan.js';
+import type { GatewayRegistry } from '../calls/gateway.js';
+import type { Channel } from '../channel/channel.js';
 import { HangupCauses } from '../channel/q850.js';
 import { engineMedia } from '../channel/tdm/engine-media.js';
 import type { PromptResolver } from '../channel/tdm/ports.js';
 import { TdmSpanLegs } from '../channel/tdm/span-legs.js';
 import type { TdmCallChannel } from '../channel/tdm-channel.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
@@ -40,22 +55,24 @@ import type { Flow } from '../ivr/flow-schema.js';
 import { IvrRunner, type IvrDeps } from '../ivr/runner.js';
 import { encode as g711encode } from '../media/codec/g711.js';
 import type { MediaEngine } from '../media/engine/media-engine.js';
+import type { LocalPhones } from '../channel/tdm/analog-extensions.js';
+import { openCardAnalog, type CardAnalog } from './card-analog.js';
+import { DEFAULT_SPANS, openCardSpans, type CardSpans } from './card-spans.js';
+import type { Drainable } from './lifecycle.js';
 import { DahdiCard, type DahdiCardOptions } from '../../drivers/dahdi/dahdi-card.js';
-import { priTdmSignalling } from '../../drivers/libpri/tdm-adapter.js';
 import { SimExchange, type ExchangeCall } from '../../drivers/sim/exchange.js';
-import { bindPri, type PriLink } from '../../drivers/sim/pri-link.js';
 import { SimulatedCard } from '../../drivers/sim/sim-card.js';
 import { DtmfGenerator, DtmfReceiver } from '../../drivers/spandsp/dtmf.js';
+import { DtmfScriptSchema, runDtmfScript, type DtmfStep } from './demo-dtmf.js';
 import type { CardDriver, SpanConfig } from '../../drivers/types.js';
 
 /** E1, CCS, CRC-4, HDB3; the appliance takes its timing from the line (it is the CPE). */
 export const PRI_CPE_SPAN: SpanConfig = { framing: 'ccs', crc4: true, lineCode: 'hdb3', timing: 1, signalling: 'pri_cpe' };
 export const PRI_NET_SPAN: SpanConfig = { framing: 'ccs', crc4: true, lineCode: 'hdb3', timing: 0, signalling: 'pri_net' };
-const APPLIANCE_SPAN = 1;
-const EXCHANGE_SPAN = 2;
 
 export interface CardWiringDeps {
-  card: Config['card'];
+  /** `spans`/`analog` default to span 1 PRI CPE (group `e1`) and no analog ports. */
+  card: Pick<Config['card'], 'driver'> & Partial<Config['card']>;
   clock: Clock;
   log: Logger;
   bus: EventBus;
@@ -71,13 +88,22 @@ export interface CardWiringDeps {
   registry?: RouteRegistry;
   /** Where to look for DAHDI (tests point it at a temp dir). */
   dahdi?: DahdiCardOptions;
+  /** The call handler: calls whose DID has a dialplan route are handed to it. */
+  inbound?: { acceptInbound(ch: Channel, o: { callId?: string }): Promise<void>; useLocalPhones?(phones: LocalPhones | null): void };
+  /** Each span group is registered here as an outbound gateway named by the group (default TDM_GATEWAY_ID). */
+  gateways?: GatewayRegistry;
 }
+
+/** The default span group's gateway id (calls/tdm-gateway.ts); `card.spans[].group` names others. */
+export const TDM_GATEWAY_ID = 'e1';
 
 export interface DemoCallRequest {
   calling: string;
   called: string;
   /** Keyed in-band after the IVR answers. */
   digits?: string;
+  /** Timed digits (demo-dtmf.ts): keyed in-band at their times after the answer. */
+  dtmf?: DtmfStep[];
 }
 
 export type DemoCallResult =
@@ -91,8 +117,14 @@ export interface CardWiring {
   readonly legs: TdmSpanLegs | null;
   /** The simulated exchange (sim only). */
   readonly exchange: SimExchange | null;
+  /** Every configured span with its stack, legs and guard, and the gateway of each group (none without TDM). */
+  readonly spans: CardSpans | null;
+  /** The analog ports (null when none are configured). */
+  readonly analog: CardAnalog | null;
   /** Make the simulated exchange place a call into the appliance. */
   placeDemoCall(req: DemoCallRequest): DemoCallResult;
+  /** SIGTERM drain (daemon/lifecycle.ts Drainable): refuse new TDM calls, count and clear the live ones. */
+  readonly drain: Drainable;
   /** Clear the calls up (cause 16), stop signalling, close the card. */
   close(): Promise<void>;
 }
@@ -102,37 +134,64 @@ export async function wireCard(deps: CardWiringDeps): Promise<CardWiring> {
   const chosen = chooseCard(deps, log);
   if (!chosen) return noCard(deps);
   const { card, kind } = chosen;
-  if (card instanceof SimulatedCard) card.connect(APPLIANCE_SPAN, EXCHANGE_SPAN);
-  const appSpan = await card.openSpan(APPLIANCE_SPAN, PRI_CPE_SPAN);
-  // libpri's timers poll on wall time (drivers/libpri/pri-span.ts).
-  const cpe: PriLink = bindPri(appSpan, { side: 'cpe' }, { clock: systemClock, log });
-  const exchange =
-    card instanceof SimulatedCard
-      ? new SimExchange({ span: await card.openSpan(EXCHANGE_SPAN, PRI_NET_SPAN) }, { clock: deps.clock, signallingClock: systemClock, log })
-      : null;
-  const legs = new TdmSpanLegs(priTdmSignalling(cpe.pri), appSpan.bChannels, {
+  const channel = {
     clock: deps.clock,
     log,
     media: engineMedia(deps.engine),
     prompts: deps.prompts,
-    dtmf: (onDigit) => new DtmfReceiver(onDigit),
-  });
+    dtmf: (onDigit: (d: string) => void) => new DtmfReceiver(onDigit),
+  };
+  // Spans and analog ports from config (card-spans.ts, card-analog.ts); span 1 PRI CPE, group e1, by default.
+  const opened = await openCardSpans(card, deps.card.spans ?? DEFAULT_SPANS, { clock: deps.clock, log, channel });
+  const analog = await openCardAnalog(card, deps.card.analog ?? { fxs: [], fxo: [] }, { clock: deps.clock, log, channel });
+  const allLegs = [...opened.spans.map((s) => s.legs), ...(analog ? [analog.legs] : [])];
+  const legs = opened.spans[0]?.legs ?? null;
+  const exchange = opened.spans.find((s) => s.exchange)?.exchange ?? null;
   const runners = new Set<IvrRunner>();
-  legs.on('incoming', (ch) => void runIvr(deps, ch, runners, log));
+  let accepting = true;
+  const incoming = (ch: TdmCallChannel): void => {
+    if (!accepting) {
+      void ch.hangup(HangupCauses.SWITCH_CONGESTION);
+      return;
+    }
+    const inbound = deps.inbound;
+    if (inbound && matchRoute(deps.calls.routes(), ch.called.number, ch.caller.number)) {
+      const callId = newId('call', deps.clock);
+      ch.affinity = callId;
+      void inbound.acceptInbound(ch, { callId });
+      return;
+    }
+    void runIvr(deps, ch, runners, log);
+  };
+  for (const l of allLegs) l.on('incoming', incoming);
+  for (const g of opened.gateways) deps.gateways?.add(g);
+  if (analog) deps.inbound?.useLocalPhones?.(analog.extensions);
   const generators = new Set<DtmfGenerator>();
-  log.info({ card: card.kind, span: APPLIANCE_SPAN, exchangeSpan: exchange ? EXCHANGE_SPAN : null }, 'card wired: PRI CPE on span 1');
+  const live = (): TdmCallChannel[] => allLegs.flatMap((l) => [...l.active.values()]);
+  log.info({ card: card.kind, spans: opened.spans.map((s) => `${s.plan.span}:${s.plan.signalling}:${s.plan.group}`), analog: analog !== null }, 'card wired');
 
   const wiring: CardWiring = {
     kind,
     legs,
     exchange,
-    placeDemoCall: (req) => (exchange ? placeDemoCall(exchange, req, generators, log) : { ok: false, reason: 'no-exchange' }),
+    spans: opened,
+    analog,
+    placeDemoCall: (req) => (exchange ? placeDemoCall(exchange, req, generators, log, deps.clock) : { ok: false, reason: 'no-exchange' }),
+    drain: {
+      name: 'tdm calls',
+      stopAccepting: () => void (accepting = false),
+      active: () => live().length,
+      forceClose: async () => {
+        await Promise.all(live().map((ch) => ch.hangup(HangupCauses.NORMAL_UNSPECIFIED).catch(() => undefined)));
+      },
+    },
     async close() {
+      for (const g of opened.gateways) deps.gateways?.remove(g.id);
+      if (analog) deps.inbound?.useLocalPhones?.(null);
       for (const r of runners) r.cancel();
-      await Promise.all([...legs.active.values()].map((ch) => ch.hangup(HangupCauses.NORMAL_CLEARING).catch(() => undefined)));
-      legs.close();
-      exchange?.close();
-      cpe.close();
+      await Promise.all(live().map((ch) => ch.hangup(HangupCauses.NORMAL_CLEARING).catch(() => undefined)));
+      await analog?.close();
+      await opened.close();
       for (const g of generators) g.close();
       await card.close();
     },
@@ -160,7 +219,10 @@ function noCard(deps: CardWiringDeps): CardWiring {
     kind: 'none',
     legs: null,
     exchange: null,
+    spans: null,
+    analog: null,
     placeDemoCall: () => ({ ok: false, reason: 'no-exchange' }),
+    drain: { name: 'tdm calls', stopAccepting: () => undefined, active: () => 0, forceClose: () => undefined },
     close: async () => undefined,
   };
   if (deps.registry) registerDemoRoutes(deps.registry, wiring);
@@ -194,13 +256,13 @@ async function runIvr(deps: CardWiringDeps, ch: TdmCallChannel, runners: Set<Ivr
   }
 }
 
-function placeDemoCall(exchange: SimExchange, req: DemoCallRequest, generators: Set<DtmfGenerator>, log: Logger): DemoCallResult {
+function placeDemoCall(exchange: SimExchange, req: DemoCallRequest, generators: Set<DtmfGenerator>, log: Logger, clock: Clock): DemoCallResult {
   const placed = exchange.placeCall({ calling: req.calling, called: req.called, presentation: 'allowed', plan: 'national' });
   if (!placed.ok) return placed;
   const call = placed.call;
   log.info({ calling: req.calling, called: req.called, timeslot: call.channel }, 'simulated exchange placed a call');
   const digits = req.digits;
-  if (digits) {
+  if (digits || req.dtmf) {
     const gen = new DtmfGenerator();
     generators.add(gen);
     const pcm = new Int16Array(160);
@@ -214,8 +276,20 @@ function placeDemoCall(exchange: SimExchange, req: DemoCallRequest, generators: 
     };
     call.waitFor('connected', 30_000).then(
       () => {
-        gen.put(digits);
-        void call.waitFor('released', 24 * 3_600_000).catch(() => undefined).finally(done);
+        const released = new AbortController();
+        if (digits) gen.put(digits);
+        const put = (d: string): void => {
+          try {
+            gen.put(d);
+          } catch (err) {
+            log.warn({ err: (err as Error).message, timeslot: call.channel }, 'demo dtmf not keyed');
+          }
+        };
+        if (req.dtmf) runDtmfScript(clock, req.dtmf, put, released.signal);
+        void call.waitFor('released', 24 * 3_600_000).catch(() => undefined).finally(() => {
+          released.abort();
+          done();
+        });
       },
       done,
     );
@@ -230,6 +304,7 @@ const DemoCallBody = z.strictObject({
     .string()
     .regex(/^[0-9*#A-D]{1,32}$/)
     .optional(),
+  dtmf: DtmfScriptSchema.optional().describe("Timed digits: [{ after: 'answer+3s' | '+1.5s', digits }]"),
 });
 
 function registerDemoRoutes(registry: RouteRegistry, wiring: CardWiring): void {
@@ -244,7 +319,7 @@ function registerDemoRoutes(registry: RouteRegistry, wiring: CardWiring): void {
     errors: ['CONFLICT'],
     response: { status: 202, description: 'The call was offered', schema: z.object({ timeslot: z.number().int(), calling: z.string(), called: z.string() }) },
     handler: ({ body }) => {
-      const r = wiring.placeDemoCall({ calling: body.calling, called: body.called, ...(body.digits ? { digits: body.digits } : {}) });
+      const r = wiring.placeDemoCall({ calling: body.calling, called: body.called, ...(body.digits ? { digits: body.digits } : {}), ...(body.dtmf ? { dtmf: body.dtmf } : {}) });
       if (!r.ok) throw new AppError('CONFLICT', demoRefusal[r.reason]);
       return { timeslot: r.timeslot, calling: body.calling, called: body.called };
     },

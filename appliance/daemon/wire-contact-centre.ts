@@ -11,20 +11,29 @@ import { Acd } from '../acd/acd.js';
 import { AcdScheduler } from '../acd/acd-scheduler.js';
 import { SqliteAcdStore } from '../acd/acd-store.js';
 import { registerAcdRoutes } from '../acd/acd-routes.js';
-import type { AgentDialer, CallBridger, CallLiveness } from '../acd/ports.js';
+import type { AgentDialer, CallBridger, CallLiveness, CustomerDialer } from '../acd/ports.js';
+import { registerMonitorRoutes } from '../acd/monitor-routes.js';
+import { DEFAULT_FEATURE_CODES, FeatureCodes, validateFeatureCodes, type FeatureCodeMap, type FeatureCodeService } from '../calls/feature-codes.js';
+import { Monitor, type MonitorCalls } from '../calls/monitor.js';
+import { EngineMessageRecorder } from '../calls/message-recorder.js';
+import { EngineFaxPort } from '../calls/fax-on-demand.js';
+import type { MediaEngine } from '../media/engine/media-engine.js';
+import { ConfigError } from '../core/errors.js';
 import type { RouteRegistry } from '../api/registry.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Logger } from '../core/log.js';
-import { wireIvr, type IvrWiring } from '../integrations/ivr-wiring.js';
+import { wireIvr, type IvrWiring, type WireIvrOptions } from '../integrations/ivr-wiring.js';
 import { DEFAULT_FLOW_NEEDS, DEFAULT_PROMPTS_ZH } from '../ivr/flows/index.js';
 import { sayPromptNames } from '../ivr/say/index.js';
+import { PostCallSurveys } from '../ivr/postcall-survey.js';
+import { registerPostCallRoutes } from '../ivr/postcall-routes.js';
 import type { EnqueueRequest, Enqueuer, ValidationCatalogue } from '../ivr/ports.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { Store } from '../store/database.js';
 import { customerLookupFrom, type AcdDirectory } from '../../control-panel/live/ports.js';
 import type { LiveDeps } from '../../control-panel/live/live-panel.js';
-import { AcdEnqueuer } from './acd-enqueuer.js';
+import { AcdEnqueuer, type OverflowFlows } from './acd-enqueuer.js';
 import type { BackgroundService, BusinessServices } from './wire-business.js';
 
 const CHINA_UTC_OFFSET_MINUTES = 480;
@@ -61,12 +70,23 @@ export async function wireContactCentre(deps: {
   registry: RouteRegistry;
   audit: AuditLog;
   business: BusinessServices;
-  calls: AgentDialer & CallBridger & CallLiveness;
+  calls: AgentDialer & CallBridger & CallLiveness & CustomerDialer & MonitorCalls & OverflowFlows & { useFeatureCodes(f: FeatureCodeService): void; useLegPolicy?(p: PostCallSurveys['onLegEnded']): void };
+  /** config.acd: agents' feature codes, reconciliation period. */
+  acd?: { featureCodes?: FeatureCodeMap; reconcileIntervalMs?: number };
   enqueuer: LateEnqueuer;
+  /** The media engine: callers' voicemail messages are recorded on it (calls/message-recorder.ts). */
+  engine?: Pick<MediaEngine, 'createBridge' | 'startFax'>;
   promptDir: string;
   simulators: boolean;
+  /** Real upstream systems (config.integrations), each replacing its simulator. */
+  integrations?: WireIvrOptions['integrations'];
 }): Promise<ContactCentre> {
   const { store, clock, bus, log, registry, audit, business } = deps;
+  // Post-call survey per queue (ivr/postcall-survey.ts): asked by the ACD and the call layer when the agent hangs up first.
+  const surveys = new PostCallSurveys({ db: store.db, clock, log, runner: deps.calls });
+  await surveys.load();
+  const offSurveys = surveys.listen(bus);
+  deps.calls.useLegPolicy?.(surveys.onLegEnded);
   const acd = new Acd({
     clock,
     bus,
@@ -75,15 +95,19 @@ export async function wireContactCentre(deps: {
     dialer: deps.calls,
     bridger: deps.calls,
     liveness: deps.calls,
-  });
+    customerDialer: deps.calls,
+    keepCaller: surveys.keepCaller,
+  }, { reconcileIntervalMs: deps.acd?.reconcileIntervalMs ?? 10_000 });
   const restored = acd.restore();
   log.info({ restored }, 'acd restored');
   registerAcdRoutes(registry, acd, audit);
+  wireAgentPhones(deps, acd);
   const scheduler = new AcdScheduler({ clock, acd, log: log.child({ mod: 'acd.scheduler' }) }, { utcOffsetMinutes: CHINA_UTC_OFFSET_MINUTES });
   deps.enqueuer.bind(
     new AcdEnqueuer(acd, {
       log: log.child({ mod: 'acd.enqueue' }),
       tiers: { tierOf: (n) => business.customers.lookupByPhone(n).matches[0]?.tier ?? null },
+      flows: deps.calls,
     }),
   );
 
@@ -109,9 +133,17 @@ export async function wireContactCentre(deps: {
     promptDir: deps.promptDir,
     catalogue,
     simulators: deps.simulators,
+    ...(deps.integrations ? { integrations: deps.integrations } : {}),
     utcOffsetMinutes: CHINA_UTC_OFFSET_MINUTES,
+    ...(deps.engine && {
+      recorder: new EngineMessageRecorder({ engine: deps.engine, clock, log }),
+      workOrders: business.workOrders,
+      // The fax library: <dataDir>/fax-documents/<document>.tif (next to the prompt library).
+      fax: new EngineFaxPort({ engine: deps.engine, log, dir: path.join(path.dirname(deps.promptDir), 'fax-documents') }),
+    }),
   });
   ivr.registerRoutes(registry, audit);
+  registerPostCallRoutes(registry, { surveys, flows: ivr.flows }, audit);
   if (await ivr.seedDefaultFlow()) log.info('default 95598 flow published');
   const wired = ivr;
 
@@ -133,7 +165,26 @@ export async function wireContactCentre(deps: {
     background: [
       { name: 'acd', start: () => acd.start(), stop: () => acd.stop() },
       { name: 'acd-scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
-      { name: 'ivr-integrations', start: () => undefined, stop: () => wired.stop() },
+      { name: 'ivr-integrations', start: () => undefined, stop: () => (offSurveys(), wired.stop()) },
     ],
   };
+}
+
+/** Agents' phones: feature codes (login, break, …) and supervisor monitoring of their calls. */
+function wireAgentPhones(deps: Parameters<typeof wireContactCentre>[0], acd: Acd): void {
+  const codes = deps.acd?.featureCodes ?? DEFAULT_FEATURE_CODES;
+  const issues = validateFeatureCodes(codes);
+  if (issues.length > 0) throw new ConfigError('invalid acd.featureCodes', issues);
+  deps.calls.useFeatureCodes(
+    new FeatureCodes(codes, {
+      log: deps.log,
+      agents: {
+        // The agent id is the extension its calls ring (CallHandler's default agentExtension).
+        agentForExtension: (ext) => (acd.agentConfigs().some((a) => a.id === ext) ? ext : null),
+        statusOf: (id) => acd.agentSnapshot(id).status,
+        setStatus: (id, to, reason) => acd.setStatus(id, to, reason, 'agent'),
+      },
+    }),
+  );
+  registerMonitorRoutes(deps.registry, new Monitor({ clock: deps.clock, bus: deps.bus, log: deps.log, calls: deps.calls }), deps.audit);
 }

@@ -19,9 +19,11 @@ import type { EventBus } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import { BillingSimulator } from '../customers/testing/billing-simulator.js';
 import { DEFAULT_FLOW_JSON, DEFAULT_PROMPTS_ZH } from '../ivr/flows/index.js';
+import { IvrCallRecords } from '../ivr/call-records.js';
+import { VoicemailBox } from '../ivr/voicemail-box.js';
 import { FlowStore } from '../ivr/flow-store.js';
 import { registerIvrRoutes, type IvrRoutesAudit } from '../ivr/ivr-routes.js';
-import type { LookupAdapter, ValidationCatalogue } from '../ivr/ports.js';
+import type { FaxPort, LookupAdapter, MessageRecorder, ValidationCatalogue } from '../ivr/ports.js';
 import type { IvrDeps } from '../ivr/runner.js';
 import { sayText, type Lang } from '../ivr/say/index.js';
 import type { RouteRegistry } from '../api/registry.js';
@@ -35,6 +37,7 @@ import { OutageService, type CustomerDirectory } from './outage-service.js';
 import { GisSimulator } from './testing/gis-simulator.js';
 import { InstallationSimulator } from './testing/installation-simulator.js';
 import { EspeakTts } from './tts/espeak-tts.js';
+import { listenVoicemailOrders, type VoicemailOrderService } from './voicemail-orders.js';
 
 /** One upstream system (the config section the lead adds: integrations.billing|gis|installation). */
 export interface AdapterSettings {
@@ -47,6 +50,21 @@ export interface AdapterSettings {
   breakerOpenMs?: number;
   cacheTtlMs?: number;
   fieldMap?: Record<string, Record<string, string>>;
+}
+
+/** config.integrations' upstream systems (base URL, bearer token, timeout) as adapter settings. */
+export function upstreamSettings(cfg: Partial<Record<'billing' | 'gis' | 'installation', { baseUrl: string; token?: string | undefined; timeoutMs?: number | undefined } | undefined>>): {
+  billing?: AdapterSettings;
+  gis?: AdapterSettings;
+  installation?: AdapterSettings;
+} {
+  const out: { billing?: AdapterSettings; gis?: AdapterSettings; installation?: AdapterSettings } = {};
+  for (const name of ['billing', 'gis', 'installation'] as const) {
+    const c = cfg[name];
+    if (!c) continue;
+    out[name] = { baseUrl: c.baseUrl, ...(c.token ? { auth: { kind: 'bearer', token: c.token } } : {}), ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}) };
+  }
+  return out;
 }
 
 export interface WireIvrOptions {
@@ -65,6 +83,12 @@ export interface WireIvrOptions {
   /** Start the upstream simulators and use them (demo). */
   simulators?: boolean;
   utcOffsetMinutes?: number;
+  /** Records callers' messages (calls/message-recorder.ts on the media engine): enables voicemail. */
+  recorder?: MessageRecorder;
+  /** Where messages become work orders (source 'voicemail'). */
+  workOrders?: VoicemailOrderService;
+  /** Fax-on-demand (calls/fax-on-demand.ts): library documents sent on the call. */
+  fax?: FaxPort;
 }
 
 export interface IvrWiring {
@@ -73,6 +97,10 @@ export interface IvrWiring {
   outage: OutageService | null;
   notify: OutageNotifyStore;
   tts: EspeakTts;
+  /** IVR runs (path, variables, queue) and survey scores, stored with the call. */
+  records: IvrCallRecords;
+  /** 留言: messages callers left (null without a recorder). */
+  voicemail: VoicemailBox | null;
   /** The IVR ports this module provides (lookups, outage, tts, sub-flows). */
   deps(): IvrDeps;
   registerRoutes(registry: RouteRegistry, audit: IvrRoutesAudit): void;
@@ -134,7 +162,14 @@ export async function wireIvr(o: WireIvrOptions): Promise<IvrWiring> {
   const tts = new EspeakTts({ promptDir: o.promptDir });
   const flows = new FlowStore({ db: o.store.db, clock: o.clock, catalogue: o.catalogue, utcOffsetMinutes: o.utcOffsetMinutes ?? 480 });
   const offTraffic = flows.recordTraffic(o.bus);
+  const records = new IvrCallRecords({ db: o.store.db, clock: o.clock });
+  const offRecords = records.listen(o.bus);
   const readOnly = (): IvrDeps => ({ lookups, flows, ...(outage && { outage }) });
+  const voicemail = o.recorder ? new VoicemailBox({ db: o.store.db, clock: o.clock, bus: o.bus, recorder: o.recorder }) : null;
+  const offVoicemail =
+    voicemail && o.workOrders
+      ? listenVoicemailOrders({ bus: o.bus, orders: o.workOrders, box: voicemail, log, ...(o.customers && { customers: o.customers }) })
+      : () => undefined;
 
   return {
     flows,
@@ -142,7 +177,9 @@ export async function wireIvr(o: WireIvrOptions): Promise<IvrWiring> {
     outage,
     notify,
     tts,
-    deps: () => ({ ...readOnly(), tts }),
+    records,
+    voicemail,
+    deps: () => ({ ...readOnly(), tts, survey: records, ...(voicemail && { voicemail }), ...(o.fax && { fax: o.fax }) }),
     registerRoutes: (registry, audit) => registerIvrRoutes(registry, { flows, catalogue: o.catalogue, clock: o.clock, simulationDeps: readOnly, promptText }, audit),
     panel: { flows, catalogue: o.catalogue, simulationDeps: readOnly, promptText },
     seedDefaultFlow: async (actor = 'system') => {
@@ -155,7 +192,11 @@ export async function wireIvr(o: WireIvrOptions): Promise<IvrWiring> {
     simulatorUrls,
     stop: async () => {
       offTraffic();
+      offRecords();
+      offVoicemail();
       await flows.flushTraffic();
+      await records.flush();
+      await voicemail?.flush();
       for (const s of stops.reverse()) await s();
     },
   };

@@ -34,8 +34,23 @@ export interface IvrRunSummary {
   durationMs: number;
 }
 
+/** A caller's message, stored (voicemail-box.ts); a subscriber makes a work order of it. */
+export interface VoicemailRecorded {
+  messageId: string;
+  callId: string;
+  caller: string;
+  accountNo: string | null;
+  orderType: string;
+  recording: string;
+  recordingId: string | null;
+  durationMs: number;
+  endedBy: string;
+  vars: Variables;
+}
+
 declare module '../core/events.js' {
   interface EventMap {
+    'ivr.voicemail.recorded': VoicemailRecorded;
     'ivr.node.visited': IvrNodeVisited;
     'ivr.flow.completed': IvrRunSummary & { outcome: IvrOutcome; queue?: string; transferredTo?: string };
     'ivr.flow.abandoned': IvrRunSummary & { cause: number };

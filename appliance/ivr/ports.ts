@@ -50,18 +50,42 @@ export interface CalendarPort {
   stateAt(calendarId: string, at: number): 'open' | 'closed' | 'holiday';
 }
 
-/** 留言: record the caller, then turn the message into a work order. */
+/** How a voicemail recording ended: '#', the maximum length, the caller hanging up, silence, stopped. */
+export type MessageEnd = 'key' | 'max' | 'hangup' | 'silence' | 'stopped';
+
+/** One recorded message (a file on disk and, with a ledger, its `recordings` row). */
+export interface RecordedMessage {
+  recording: string;
+  /** The recording ledger's row id, when the engine keeps one. */
+  recordingId?: string | null;
+  durationMs: number;
+  endedBy?: MessageEnd;
+}
+
+/**
+ * Records the caller's leg alone (calls/message-recorder.ts over the media engine): until
+ * maxMs, an end key ('#'), `silenceMs` without speech where the engine can tell, or the caller
+ * hanging up / `signal` aborting (what was recorded is kept then).
+ */
+export interface MessageRecorder {
+  record(req: { callId: string; channel: Channel; maxMs: number; signal: AbortSignal; endKeys?: string; silenceMs?: number }): Promise<RecordedMessage>;
+}
+
+/** 留言: record the caller, then submit the message (voicemail-box.ts: a row + an event a work order is made from). */
 export interface VoicemailPort {
   /** Records until maxMs, '#', or the caller hanging up (what was recorded is kept then). */
-  record(req: { callId: string; channel: Channel; maxMs: number; signal: AbortSignal }): Promise<{ recording: string; durationMs: number }>;
-  createWorkOrder(req: {
+  record(req: { callId: string; channel: Channel; maxMs: number; signal: AbortSignal }): Promise<RecordedMessage>;
+  /** Store the message; `orderId` when its work order already exists (the subscriber runs synchronously). */
+  submit(req: {
     callId: string;
     orderType: string;
     caller: string;
     recording: string;
+    recordingId?: string | null;
     durationMs: number;
+    endedBy?: MessageEnd;
     vars: Readonly<Variables>;
-  }): Promise<{ orderId: string }>;
+  }): Promise<{ messageId: string; orderId: string | null }>;
 }
 
 /** Fax-on-demand: a document from the library, on this call or to a number. */

@@ -23,7 +23,7 @@ test('typed keys walk the 95598 flow: bill query with read-back, confirmed, bala
   });
   t.deepEqual(
     r.steps.map((s) => s.nodeId),
-    ['welcome', 'outage-check', 'main-menu', 'bill-account', 'bill-lookup', 'bill-balance', 'bill-arrears', 'after-service', 'goodbye'],
+    ['welcome', 'outage-check', 'main-menu', 'bill-account', 'bill-lookup', 'bill-balance', 'bill-arrears', 'bill-area', 'after-service', 'goodbye'],
   );
   t.is(r.result.outcome, 'hungup');
   t.is(r.result.vars.account, '041000000007', '12 keys fill the 户号 (maxLength ends entry without #)');

@@ -221,7 +221,7 @@ const SIMULATED_EXITS: Pick<IvrDeps, 'enqueuer' | 'transferer' | 'voicemail' | '
   transferer: { transfer: async () => ({ outcome: 'transferred' }) },
   voicemail: {
     record: async () => ({ recording: 'simulated', durationMs: 5000 }),
-    createWorkOrder: async () => ({ orderId: 'simulated' }),
+    submit: async () => ({ messageId: 'simulated', orderId: 'simulated' }),
   },
   fax: { send: async () => ({ outcome: 'sent' }) },
   survey: { record: async () => undefined },

@@ -62,3 +62,13 @@ test('announcements over REST: audience, read receipts, withdrawal; every change
   const audit = h.store.sqlite.prepare("SELECT action FROM audit_log WHERE action LIKE 'message.%' ORDER BY id").pluck().all();
   t.deepEqual(audit, ['message.announcement.published', 'message.announcement.withdrawn']);
 });
+
+test('instants beyond what a date can show and order ids that are not ids are refused by name (were a 500)', async (t) => {
+  const { h } = await rig();
+  t.teardown(() => h.close());
+  const bad = await h.call('POST', '/messages', { body: { to: { kind: 'user', id: 'user:x' }, title: 'x', expiresAt: Number.MAX_SAFE_INTEGER, orderId: '"><img src=x>' } });
+  t.is(bad.status, 400);
+  t.deepEqual(((await bad.json()) as { error: { fields: Array<{ path: string }> } }).error.fields.map((f) => f.path).sort(), ['expiresAt', 'orderId']);
+  const ann = await h.call('POST', '/announcements', { body: { title: 'x', body: 'y', audience: [{ kind: 'all' }], validTo: Number.MAX_SAFE_INTEGER } });
+  t.is(ann.status, 400);
+});

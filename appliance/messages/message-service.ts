@@ -30,14 +30,17 @@ const Name = z.string().regex(/^[\w.@:-]{1,80}$/, 'expected an id such as user:4
 export const RecipientSchema = z.object({ kind: z.enum(RecipientKinds), id: Name });
 export type Recipient = z.infer<typeof RecipientSchema>;
 
+/** Milliseconds since the epoch, within what a date can show (1970 – 9999). */
+const Instant = z.number().int().min(0).max(253_402_300_799_999);
+
 export const SendSchema = z.strictObject({
   to: RecipientSchema,
   kind: z.enum(MessageKinds).default('note'),
   priority: z.enum(MessagePriorities).default('normal'),
   title: z.string().trim().min(1).max(200),
   body: z.string().max(4000).default(''),
-  orderId: z.string().min(1).max(64).nullable().default(null),
-  expiresAt: z.number().int().nullable().default(null),
+  orderId: z.string().regex(/^[\w-]{1,64}$/, 'a work-order id').nullable().default(null),
+  expiresAt: Instant.nullable().default(null),
 });
 export type SendInput = z.input<typeof SendSchema>;
 
@@ -53,8 +56,8 @@ export const AnnounceSchema = z
     body: z.string().trim().min(1).max(20_000),
     priority: z.enum(MessagePriorities).default('normal'),
     audience: z.array(AudienceSchema).min(1, 'name at least one audience'),
-    validFrom: z.number().int().optional(),
-    validTo: z.number().int().nullable().default(null),
+    validFrom: Instant.optional(),
+    validTo: Instant.nullable().default(null),
   })
   .superRefine((a, ctx) => {
     if (a.validTo !== null && a.validFrom !== undefined && a.validTo <= a.validFrom)

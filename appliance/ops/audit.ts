@@ -40,6 +40,8 @@ export interface AuditFilter {
   /** Exact action, or a prefix ending in `*` (`api-key.*`). */
   action?: string;
   target?: string;
+  /** Exact client address the action came from. */
+  ip?: string;
   /** Inclusive lower bound, wall-clock ms. */
   from?: number;
   /** Exclusive upper bound, wall-clock ms. */
@@ -125,6 +127,7 @@ export class AuditLog {
     let q = this.deps.db.selectFrom('audit_log').selectAll();
     if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);
     if (filter.target !== undefined) q = q.where('target', '=', filter.target);
+    if (filter.ip !== undefined) q = q.where('actor_ip', '=', filter.ip);
     if (filter.action !== undefined) {
       if (filter.action.endsWith('*')) {
         const prefix = filter.action.slice(0, -1);

@@ -574,6 +574,55 @@ export interface IvrNodeTrafficTable {
   abandons: Generated<number>;
 }
 
+// ---- IVR call records and survey scores (migration 0018, appliance/ivr/call-records.ts) ----
+
+export interface IvrCallRecordsTable {
+  call_id: string;
+  flow_id: string;
+  flow_version: number;
+  outcome: string;
+  last_node: string | null;
+  path: string;
+  vars: string;
+  queue: string | null;
+  duration_ms: number;
+  ended_at: number;
+}
+
+export interface IvrSurveyScoresTable {
+  call_id: string;
+  survey: string;
+  question: string;
+  score: number;
+  queue: string | null;
+  agent_id: string | null;
+  recorded_at: number;
+}
+
+// ---- IVR voicemail and post-call survey setting (migration 0021, appliance/ivr/voicemail-box.ts) ----
+
+export interface VoicemailMessagesTable {
+  id: string;
+  call_id: string;
+  caller: string;
+  account_no: string | null;
+  order_type: string;
+  recording_path: string;
+  recording_id: string | null;
+  duration_ms: number;
+  ended_by: string;
+  vars: string;
+  created_at: number;
+  work_order_id: string | null;
+  work_order_error: string | null;
+}
+
+export interface IvrPostcallSurveysTable {
+  queue_id: string;
+  flow_id: string;
+  updated_at: number;
+}
+
 // ---- work orders part 2 (migration 0012, appliance/workorders + appliance/messages) ----
 
 export interface WorkorderFtsTable {
@@ -724,10 +773,49 @@ export interface ReportSharesTable {
   role_id: string;
 }
 
+// ---- article deliveries and fax jobs (migration 0022, knowledge/sending.ts, integrations/senders) ----
+
+export interface KbDeliveriesTable {
+  id: string;
+  article_id: string;
+  article_version: number;
+  channel: 'sms' | 'email' | 'fax';
+  recipient: string;
+  customer_id: string | null;
+  status: 'pending' | 'sent' | 'failed';
+  provider_ref: string | null;
+  parts: number | null;
+  error: string | null;
+  requested_by: string;
+  requested_at: number;
+  completed_at: number | null;
+}
+
+export interface FaxJobsTable {
+  id: string;
+  recipient: string;
+  subject: string;
+  document: string;
+  source: string;
+  source_ref: string;
+  status: 'pending' | 'sending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
+  kb_deliveries: KbDeliveriesTable;
+  fax_jobs: FaxJobsTable;
+  recordings: RecordingsTable;
   schema_version: SchemaVersionTable;
   ivr_flows: IvrFlowsTable;
   ivr_node_traffic: IvrNodeTrafficTable;
+  ivr_call_records: IvrCallRecordsTable;
+  ivr_survey_scores: IvrSurveyScoresTable;
+  voicemail_messages: VoicemailMessagesTable;
+  ivr_postcall_surveys: IvrPostcallSurveysTable;
   settings: SettingsTable;
   audit_log: AuditLogTable;
   api_keys: ApiKeysTable;
@@ -791,6 +879,7 @@ export interface Database {
   call_routes: CallRoutesTable;
   cdrs: CdrsTable;
   cdr_legs: CdrLegsTable;
+  cdr_transfers: CdrTransfersTable;
 }
 
 // ---- calls (migration 0011, appliance/calls) ----
@@ -826,6 +915,20 @@ export interface CdrsTable {
   legs: number;
 }
 
+/** Migration 0019: the transfers of a call (calls/transfer.ts). */
+export interface CdrTransfersTable {
+  call_id: string;
+  position: number;
+  kind: string;
+  at: number;
+  transferor_leg: string;
+  transferee_leg: string | null;
+  target_leg: string | null;
+  target: string;
+  replaced_call_id: string | null;
+  outcome: number;
+}
+
 export interface CdrLegsTable {
   call_id: string;
   leg_id: string;
@@ -842,4 +945,24 @@ export interface CdrLegsTable {
   mos: number | null;
   packets_lost: number | null;
   jitter_ms: number | null;
+}
+
+/** Migration 20: the call-recording ledger (media/recorder/ledger.ts). */
+export interface RecordingsTable {
+  id: string;
+  call_id: string;
+  path: string;
+  /** JSON array of { legId, side }. */
+  legs: string;
+  encoding: 'alaw' | 'pcm16';
+  state: 'open' | 'complete' | 'failed' | 'interrupted' | 'lost';
+  reason: string | null;
+  started_at: number;
+  closed_at: number | null;
+  duration_ms: number | null;
+  size: number | null;
+  sha256: string | null;
+  /** JSON array of { fromMs, toMs }. */
+  marks: string;
+  pause_from_ms: number | null;
 }

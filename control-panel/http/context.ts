@@ -12,6 +12,7 @@ import type { EventBus } from '../../appliance/core/events.js';
 import type { Logger } from '../../appliance/core/log.js';
 import type { AuditLog } from '../../appliance/ops/audit.js';
 import type { Store } from '../../appliance/store/database.js';
+import type { RolesAdmin } from '../auth/roles-admin.js';
 import type { Session, Sessions } from '../auth/sessions.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Access, PanelUser, Users } from '../auth/users.js';
@@ -37,6 +38,8 @@ export interface PanelServices {
   bus: EventBus;
   audit: AuditLog;
   users: Users;
+  /** Groups and roles administration (auth/roles-admin.ts). */
+  roles: RolesAdmin;
   sessions: Sessions;
   throttle: LoginThrottle;
   insecureCookies: boolean;
@@ -45,6 +48,8 @@ export interface PanelServices {
   appName: string;
   /** Daemon lifecycle state for the dashboard, when the daemon provides it. */
   state?: () => string;
+  /** GET paths of the mounted routes (createPanel fills it); the menu offers only these. */
+  mountedPaths: Set<string>;
 }
 
 export interface PanelContext {
@@ -59,6 +64,8 @@ export interface PanelContext {
   csrfToken: string;
   /** A session cookie came with the request but its session had expired or was ended. */
   sessionEnded: boolean;
+  /** GET paths the panel serves (PanelServices.mountedPaths). */
+  mounted: ReadonlySet<string>;
 }
 
 export function ctx(res: Response): PanelContext {
@@ -91,7 +98,7 @@ export function loadContext(s: PanelServices): RequestHandler {
       if (isLang(fromCookie)) lang = fromCookie;
     }
     const ip = clientIp(req);
-    const c: PanelContext = { lang, t: translator(lang), ip, mode, session: null, user: null, access: null, csrfToken: '', sessionEnded: false };
+    const c: PanelContext = { lang, t: translator(lang), ip, mode, session: null, user: null, access: null, csrfToken: '', sessionEnded: false, mounted: s.mountedPaths };
     (res.locals as { panel?: PanelContext }).panel = c;
 
     const token = readCookie(req, mode, SESSION_COOKIE);

@@ -25,3 +25,13 @@ test('IVR inputs, number and queue come together per call; leaving the queue mak
   bus.publish('queue.caller.joined', { queueId: 'q1', callId: 'c4', tier: 'standard', priority: 0, position: 1, number: '1' });
   t.is(tr.get('c4'), null);
 });
+
+test('the variables the enqueue node passed (queue.caller.joined) are the screen pop, even when the IVR run ends after the join', (t) => {
+  const clock = new ManualClock();
+  const bus = new EventBus({ clock, log: silentLogger() });
+  const tr = new CallTracker(bus, { maxRecentPerNumber: 2 });
+  bus.publish('queue.caller.joined', { queueId: 'q1', callId: 'c1', tier: 'standard', priority: 0, position: 1, number: '139', vars: { account: '0410' } });
+  bus.publish('ivr.flow.completed', { callId: 'c1', channelId: 'c1', flowId: 'f', flowVersion: 1, lastNode: 'q', path: ['a', 'q'], vars: { account: '0410', pin: '1234' }, durationMs: 1, outcome: 'enqueued' });
+  t.like(tr.get('c1'), { ivrPath: ['a', 'q'] });
+  t.deepEqual(tr.get('c1')?.ivrVars, { account: '0410' });
+});

@@ -27,6 +27,8 @@ export interface TrackedCall {
   waiting: boolean;
   ivrPath: string[];
   ivrVars: Record<string, string>;
+  /** ivrVars came with the queue (the enqueue node's selection), not from the IVR run's end. */
+  queueVars?: boolean;
   offeredTo: string[];
   outcome: string | null;
   answeredBy: string | null;
@@ -66,7 +68,8 @@ export class CallTracker {
       case 'ivr.flow.completed': {
         const c = this.call(e.payload.callId);
         c.ivrPath = [...e.payload.path];
-        c.ivrVars = { ...e.payload.vars };
+        // The variables the enqueue node chose to pass (queue.caller.joined) win over the whole set.
+        if (!c.queueVars) c.ivrVars = { ...e.payload.vars };
         return;
       }
       case 'queue.caller.joined': {
@@ -76,6 +79,10 @@ export class CallTracker {
         c.queueId = e.payload.queueId;
         c.joinedAt = e.at;
         c.waiting = true;
+        if (e.payload.vars) {
+          c.ivrVars = { ...e.payload.vars };
+          c.queueVars = true;
+        }
         return;
       }
       case 'queue.caller.moved': {

@@ -113,7 +113,8 @@ export function injectedMarkup(src: string): string[] {
       if (k.startsWith('on')) found.push(`<${t.name} ${k}>`);
       if (k === 'data-xss' || k === 'srcdoc' || k === 'formaction' || k.startsWith('hx-on')) found.push(`<${t.name} ${k}>`);
       if (['href', 'src', 'action', 'hx-get', 'hx-post', 'xlink:href'].includes(k) && /^\s*(javascript|data|vbscript):/i.test(v)) found.push(`<${t.name} ${k}=${v.slice(0, 20)}>`);
-      if (k.startsWith('hx-') && /xss/i.test(v)) found.push(`<${t.name} ${k}=${v.slice(0, 20)}>`);
+      // The payloads' own markers (xss=8, xss(n)), not any 'xss' inside an id: ULIDs can spell it.
+      if (k.startsWith('hx-') && /xss[=(]/.test(v)) found.push(`<${t.name} ${k}=${v.slice(0, 20)}>`);
     }
   }
   return found;

@@ -6,7 +6,8 @@
  * of two queues (q1 in d1, q2 in d2) and three agents (a1, a2 in d1; b1 in d2).
  * `callIn` plays the IVR and the caller: it publishes `ivr.flow.completed` with the inputs,
  * then enqueues the caller, so an available agent gets the offer (and the screen pop).
- * `withIvr` adds the IVR flow editor (/ivr) on a real FlowStore, so every panel route exists
+ * `withIvr` adds the IVR flow editor (/ivr) on a real FlowStore and the telephony pages
+ * (extensions, inbound routes, outbound read-only; testing/telephony-rig.ts), so every panel route exists
  * (the authorisation matrix and the payload tests enumerate them); `withCallControl` a fake
  * CallControl recording what the desk's buttons asked for (`callActions`).
  */
@@ -22,6 +23,7 @@ import { FlowStore } from '../../appliance/ivr/flow-store.js';
 import { FakeCalendar, validationCatalogue } from '../../appliance/ivr/testing/fakes.js';
 import { staticDirectory, type CallControl, type CustomerCard } from '../live/ports.js';
 import { startPanel, type Harness } from './panel-harness.js';
+import { telephonyDeps } from './telephony-rig.js';
 
 export interface LiveRig {
   h: Harness;
@@ -85,6 +87,7 @@ export async function startLiveRig(opts: { withWorkOrders?: boolean; withIvr?: b
       return {
         acd,
         ...ivr,
+        ...(opts.withIvr && { telephony: telephonyDeps(store, clock) }),
         ...(opts.withWorkOrders !== false && { workOrders }),
         customers: { byPhone: (n) => customers.get(n) ?? [] },
         ...(opts.withCallControl && { callControl }),

@@ -37,3 +37,26 @@ test('struct sizes follow the header field lists', (t) => {
   t.is(h.SIZEOF_DAHDI_BUFFERINFO, 24);
   t.is(h.SIZEOF_DAHDI_DIALOPERATION, 260);
 });
+
+// Checked against dahdi-linux include/dahdi/user.h (struct field lists and _IOW numbers 11, 18, 19, 42).
+test('maintenance, span/channel config and ring cadence requests', (t) => {
+  t.is(h.SIZEOF_DAHDI_MAINTINFO, 8);
+  t.is(h.SIZEOF_DAHDI_LINECONFIG, 36);
+  t.is(h.SIZEOF_DAHDI_CHANCONFIG, 76);
+  t.is(h.SIZEOF_DAHDI_RING_CADENCE, 64);
+  t.is(h.DAHDI_MAINT, 0x4008da0b);
+  t.is(h.DAHDI_SPANCONFIG, 0x4024da12);
+  t.is(h.DAHDI_CHANCONFIG, 0x404cda13);
+  t.is(h.DAHDI_SETCADENCE, 0x4040da2a);
+});
+
+test('signalling, alarm and event values match user.h', (t) => {
+  t.is(h.DAHDI_SIG.FXSLS, 0x2001);
+  t.is(h.DAHDI_SIG.FXOLS, 0x1008);
+  t.is(h.DAHDI_SIG.HDLCFCS, 0x380);
+  t.is(h.DAHDI_SIG.HARDHDLC, 0x80080);
+  t.is(h.DAHDI_SIG.CAS, 0x8000);
+  t.deepEqual([h.DAHDI_ALARM.YELLOW, h.DAHDI_ALARM.RED, h.DAHDI_ALARM.BLUE, h.DAHDI_ALARM.LOS], [4, 8, 16, 256]);
+  t.deepEqual([h.DAHDI_EVENT.BITSCHANGED, h.DAHDI_EVENT.POLARITY, h.DAHDI_EVENT.RINGBEGIN, h.DAHDI_EVENT.REMOVED], [13, 17, 18, 20]);
+  t.deepEqual([h.DAHDI_CONFIG.CCS, h.DAHDI_CONFIG.HDB3, h.DAHDI_CONFIG.CRC4], [0x100, 0x200, 0x400]);
+});

@@ -45,6 +45,16 @@ export const SIZEOF_DAHDI_BUFFERINFO = 6 * INT;
 /** sizeof(struct dahdi_dialoperation): int op; char dialstr[DAHDI_MAX_DTMF_BUF = 256]. */
 export const SIZEOF_DAHDI_DIALOPERATION = INT + 256;
 
+/** sizeof(struct dahdi_maintinfo): int spanno, int command. */
+export const SIZEOF_DAHDI_MAINTINFO = 2 * INT;
+/** sizeof(struct dahdi_lineconfig): int span, char name[20], int lbo, int lineconfig, int sync. */
+export const SIZEOF_DAHDI_LINECONFIG = INT + 20 + 3 * INT;
+/** sizeof(struct dahdi_chanconfig): int chan, char name[40], sigtype, deflaw, master, idlebits, char netdev_name[16]. */
+export const SIZEOF_DAHDI_CHANCONFIG = INT + 40 + 4 * INT + 16;
+/** sizeof(struct dahdi_ring_cadence): int ringcadence[DAHDI_MAX_CADENCE = 16]. */
+export const DAHDI_MAX_CADENCE = 16;
+export const SIZEOF_DAHDI_RING_CADENCE = DAHDI_MAX_CADENCE * INT;
+
 export const DAHDI_GET_BLOCKSIZE = ior(DAHDI_CODE, 1, INT);
 export const DAHDI_SET_BLOCKSIZE = iow(DAHDI_CODE, 1, INT);
 export const DAHDI_FLUSH = iow(DAHDI_CODE, 3, INT);
@@ -53,6 +63,11 @@ export const DAHDI_SET_PARAMS = iow(DAHDI_CODE, 5, SIZEOF_DAHDI_PARAMS);
 export const DAHDI_HOOK = iow(DAHDI_CODE, 7, INT);
 export const DAHDI_GETEVENT = ior(DAHDI_CODE, 8, INT);
 export const DAHDI_SPANSTAT = iowr(DAHDI_CODE, 10, SIZEOF_DAHDI_SPANINFO);
+/** Maintenance commands (loopbacks, defect insertion, counter reset) on /dev/dahdi/ctl. */
+export const DAHDI_MAINT = iow(DAHDI_CODE, 11, SIZEOF_DAHDI_MAINTINFO);
+/** What dahdi_cfg sends for a `span=` line and a channel line; the appliance leaves them to dahdi_cfg. */
+export const DAHDI_SPANCONFIG = iow(DAHDI_CODE, 18, SIZEOF_DAHDI_LINECONFIG);
+export const DAHDI_CHANCONFIG = iow(DAHDI_CODE, 19, SIZEOF_DAHDI_CHANCONFIG);
 export const DAHDI_GET_BUFINFO = ior(DAHDI_CODE, 27, SIZEOF_DAHDI_BUFFERINFO);
 export const DAHDI_SET_BUFINFO = iow(DAHDI_CODE, 27, SIZEOF_DAHDI_BUFFERINFO);
 export const DAHDI_DIAL = iow(DAHDI_CODE, 31, SIZEOF_DAHDI_DIALOPERATION);
@@ -61,6 +76,8 @@ export const DAHDI_CHANNO = ior(DAHDI_CODE, 34, INT);
 export const DAHDI_HDLCFCSMODE = iow(DAHDI_CODE, 37, INT);
 export const DAHDI_SPECIFY = iow(DAHDI_CODE, 38, INT);
 export const DAHDI_SETLAW = iow(DAHDI_CODE, 39, INT);
+/** FXS ring cadence: ms on, ms off, …, ending with 0 (user.h struct dahdi_ring_cadence). */
+export const DAHDI_SETCADENCE = iow(DAHDI_CODE, 42, SIZEOF_DAHDI_RING_CADENCE);
 export const DAHDI_GETRXBITS = ior(DAHDI_CODE, 43, INT);
 export const DAHDI_SETTXBITS = iow(DAHDI_CODE, 43, INT);
 export const DAHDI_SETPOLARITY = iow(DAHDI_CODE, 92, INT);
@@ -106,6 +123,9 @@ export const DAHDI_EVENT = {
 
 /** Values for DAHDI_HOOK. */
 export const DAHDI_HOOKSTATE = { ONHOOK: 0, OFFHOOK: 1, WINK: 2, FLASH: 3, START: 4, RING: 5, RINGOFF: 6 } as const;
+
+/** DAHDI_MAINT commands the hw-test rig may use on a real card. */
+export const DAHDI_MAINT_CMD = { NONE: 0, LOCALLOOP: 1, REMOTELOOP: 2, CRC_DEFECT: 8, BIPOLAR_DEFECT: 11, RESET_COUNTERS: 14, ALARM_SIM: 15 } as const;
 
 export const DAHDI_LAW_ALAW = 2;
 export const DAHDI_DIAL_OP_APPEND = 1;

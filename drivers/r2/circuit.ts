@@ -26,6 +26,8 @@ export interface R2Timers extends RegisterTimers {
   answerMs: number;
   /** Outgoing: wait for the release guard after clear-forward (default 2 000 ms), then block. */
   releaseGuardMs: number;
+  /** Dual seizure: keep seizing this long before clearing forward (default 100 ms). */
+  dualSeizureHoldMs?: number;
 }
 
 export interface DialParams {
@@ -204,6 +206,13 @@ export class R2Circuit {
       case 'out-seizing':
         this.lineTimer = this.deps.clock.setTimeout(() => this.line('timeout'), this.timers.seizeAckMs);
         return;
+      case 'out-dual-seizure':
+        if (call) {
+          this.reportHangup(call, Q850.REQUESTED_CHAN_UNAVAIL, 'remote', 'dual seizure');
+          this.endRegister(call);
+        }
+        this.lineTimer = this.deps.clock.setTimeout(() => this.line('timeout'), this.timers.dualSeizureHoldMs ?? 100);
+        return;
       case 'out-seized':
         if (call?.out) {
           this.attachAudio('outgoing', (s) => call.out?.onBackward(s));
@@ -224,7 +233,6 @@ export class R2Circuit {
       case 'out-clearing':
         if (call) {
           if (input === 'timeout') this.reportHangup(call, Q850.RECOVERY_ON_TIMER_EXPIRE, 'remote', 'no seizure acknowledgement');
-          else if (input === 'rx:00') this.reportHangup(call, Q850.REQUESTED_CHAN_UNAVAIL, 'remote', 'dual seizure');
           else if (input === 'rx:10') this.reportHangup(call, Q850.NORMAL_UNSPECIFIED, 'remote', 'far end returned to idle');
           this.endRegister(call);
         }

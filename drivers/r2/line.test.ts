@@ -26,7 +26,10 @@ test('a full incoming call walks the table: seize → ack, answer, clear-forward
 test('outgoing: seizing waits for 1 1, dual seizure and timeout release, clear-forward waits for the release guard', (t) => {
   t.is(TX_CODE[lineVerb('idle', 'seize')], '00');
   t.is(lineNext('out-seizing', 'rx:11'), 'out-seized');
-  t.is(lineNext('out-seizing', 'rx:00'), 'out-clearing');
+  t.is(lineNext('out-seizing', 'rx:00'), 'out-dual-seizure');
+  t.is(TX_CODE['out-dual-seizure'], '00', 'dual seizure: keep seizing for the hold time');
+  t.is(lineNext('out-dual-seizure', 'rx:10'), null);
+  t.is(lineNext('out-dual-seizure', 'timeout'), 'out-clearing');
   t.is(lineNext('out-seizing', 'timeout'), 'out-clearing');
   t.is(lineNext('out-seized', 'rx:01'), 'out-answered');
   t.is(lineNext('out-answered', 'rx:11'), 'out-clear-back');

@@ -17,6 +17,7 @@ import type { LineCode } from './china-no1.js';
 export const LineStates = [
   'idle',
   'out-seizing',
+  'out-dual-seizure',
   'out-seized',
   'out-answered',
   'out-clear-back',
@@ -37,6 +38,7 @@ export type LineInput = LineVerb | `rx:${LineCode}` | 'timeout';
 export const TX_CODE: Readonly<Record<LineState, LineCode>> = {
   idle: '10',
   'out-seizing': '00',
+  'out-dual-seizure': '00',
   'out-seized': '00',
   'out-answered': '00',
   'out-clear-back': '00',
@@ -60,10 +62,15 @@ export const LINE_TABLE: Table = {
   },
   'out-seizing': {
     'rx:11': 'out-seized',
-    // Dual seizure (glare): both ends release and retry; the far end never acknowledging likewise.
-    'rx:00': 'out-clearing',
+    // Dual seizure (glare): seizing received instead of seizure-acknowledged. Both ends keep
+    // seizing for the hold time, so each is sure to see the other's seizure, then clear forward
+    // and retry; the far end never acknowledging is cleared at once.
+    'rx:00': 'out-dual-seizure',
     timeout: 'out-clearing',
     'clear-forward': 'out-clearing',
+  },
+  'out-dual-seizure': {
+    timeout: 'out-clearing',
   },
   'out-seized': {
     'rx:01': 'out-answered',

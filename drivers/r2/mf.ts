@@ -9,7 +9,7 @@
  * step with the line and keeps no time of its own.
  */
 import { FRAME_BYTES } from '../types.js';
-import { decodeAlaw, encodeAlaw } from './alaw.js';
+import { decodeAlaw, encodeAlaw } from '../g711.js';
 import { loadR2Mf, type R2Mf, type R2MfRxState, type R2MfTxState } from './ffi.js';
 
 export class MfTransceiver {

@@ -24,6 +24,8 @@ export class SimAnalogPort implements AnalogPort {
   private reversed = false;
   private ringTimer: TimerHandle | null = null;
   private ringing = false;
+  /** Bumped by every ring() and stopRing(), so a cadence step knows it was stopped under it. */
+  private ringCycle = 0;
   private readonly events = new EventEmitter();
   private closed = false;
 
@@ -63,6 +65,7 @@ export class SimAnalogPort implements AnalogPort {
       throw new DriverError('DAHDI_SETCADENCE', null, 'ring cadence must be pairs of positive ms (on, off, …)');
     if (this.hook === 'off') throw new DriverError('DAHDI_RING', null, `port ${this.portNo}: cannot ring a phone that is off hook`);
     this.stopRing();
+    const cycle = ++this.ringCycle;
     let step = 0;
     let first = true;
     const next = (): void => {
@@ -78,6 +81,8 @@ export class SimAnalogPort implements AnalogPort {
         first = false;
       }
       step++;
+      // The phone may have gone off hook inside the ring-start it was just given (ring trip).
+      if (cycle !== this.ringCycle) return;
       this.ringTimer = this.clock.setTimeout(next, ms);
     };
     next();
@@ -85,6 +90,7 @@ export class SimAnalogPort implements AnalogPort {
 
   stopRing(): void {
     this.requireKind('fxs', 'DAHDI_RING_OFF');
+    this.ringCycle++;
     this.ringTimer?.cancel();
     this.ringTimer = null;
     if (this.ringing) {

@@ -14,6 +14,18 @@ import { loadSpanDsp, type DtmfRxState, type DtmfTxState, type SpanDsp } from '.
 export const DTMF_DIGITS = '123A456B789C*0#D';
 const VALID = new Set(DTMF_DIGITS);
 
+/** Receiver adjustments (`dtmf_rx_parms`); anything left out keeps spandsp's default. */
+export interface DtmfRxParms {
+  /** Notch out 350/440 Hz dial tone before detection. */
+  filterDialtone?: boolean;
+  /** Acceptable twist (high group weaker than low), dB. */
+  twistDb?: number;
+  /** Acceptable reverse twist (low group weaker than high), dB. */
+  reverseTwistDb?: number;
+  /** Minimum level of each tone, dBm0. */
+  thresholdDbm0?: number;
+}
+
 export class DtmfReceiver {
   private readonly dsp: SpanDsp;
   private readonly state: DtmfRxState;
@@ -21,13 +33,22 @@ export class DtmfReceiver {
   private closed = false;
 
   /** `onDigit` is called once per detected digit, synchronously inside `push()`. */
-  constructor(onDigit: (digit: string) => void, dsp: SpanDsp = loadSpanDsp()) {
+  constructor(onDigit: (digit: string) => void, dsp: SpanDsp = loadSpanDsp(), parms: DtmfRxParms = {}) {
     this.dsp = dsp;
     const rx = dsp.dtmfRxNew((digits) => {
       for (const d of digits) onDigit(d);
     });
     this.state = rx.state;
     this.release = rx.release;
+    if (Object.keys(parms).length > 0) {
+      dsp.dtmfRxParms(
+        this.state,
+        parms.filterDialtone === undefined ? -1 : parms.filterDialtone ? 1 : 0,
+        parms.twistDb ?? -1,
+        parms.reverseTwistDb ?? -1,
+        parms.thresholdDbm0 ?? -99,
+      );
+    }
   }
 
   /** Feed linear samples (any length; normally 160). */

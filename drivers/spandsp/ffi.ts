@@ -63,6 +63,11 @@ export interface SpanDsp {
   dtmfRxNew(onDigits: (digits: string) => void): { state: DtmfRxState; release(): void };
   /** Feeds samples; returns the number left unprocessed (0 in practice). */
   dtmfRx(state: DtmfRxState, samples: Int16Array): number;
+  /**
+   * `dtmf_rx_parms`: dial-tone filter (1/0, -1 = unchanged), acceptable twist and reverse twist
+   * in dB (-1 = unchanged), minimum tone level in dBm0 (-99 = unchanged).
+   */
+  dtmfRxParms(state: DtmfRxState, filterDialtone: number, twistDb: number, reverseTwistDb: number, thresholdDbm0: number): void;
   dtmfTxNew(): { state: DtmfTxState; release(): void };
   /** Queues digits; returns the number that did not fit in spandsp's 128-digit buffer. */
   dtmfTxPut(state: DtmfTxState, digits: string): number;
@@ -130,6 +135,7 @@ export function loadSpanDsp(path = 'libspandsp.so.2'): SpanDsp {
     dtmfRxInit: lib.func('void *dtmf_rx_init(void *s, hotline_digits_rx_callback_t *cb, void *user_data)'),
     dtmfRx: lib.func('int dtmf_rx(void *s, const int16_t *amp, int samples)'),
     dtmfRxFree: lib.func('int dtmf_rx_free(void *s)'),
+    dtmfRxParms: lib.func('void dtmf_rx_parms(void *s, int filter_dialtone, int twist, int reverse_twist, int threshold)'),
     dtmfTxInit: lib.func('void *dtmf_tx_init(void *s)'),
     dtmfTxPut: lib.func('int dtmf_tx_put(void *s, const char *digits, int len)'),
     dtmfTxSetTiming: lib.func('void dtmf_tx_set_timing(void *s, int on_time, int off_time)'),
@@ -174,6 +180,8 @@ export function loadSpanDsp(path = 'libspandsp.so.2'): SpanDsp {
       };
     },
     dtmfRx: (state, samples) => f.dtmfRx(state, samples, samples.length) as number,
+    dtmfRxParms: (state, filterDialtone, twistDb, reverseTwistDb, thresholdDbm0) =>
+      void f.dtmfRxParms(state, filterDialtone, twistDb, reverseTwistDb, thresholdDbm0),
     dtmfTxNew() {
       const state = f.dtmfTxInit(null) as bigint | null;
       if (state === null) throw new DriverError('dtmf_tx_init', null, 'spandsp could not allocate a DTMF generator');

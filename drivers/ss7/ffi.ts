@@ -216,6 +216,11 @@ export interface LibSs7 {
   rsc(ss7: Ss7Handle, call: IsupCallPtr): number;
   grs(ss7: Ss7Handle, call: IsupCallPtr, endCic: number): number;
   gra(ss7: Ss7Handle, call: IsupCallPtr, endCic: number, status: readonly number[]): number;
+  /** Q.763 §3.43 circuit group supervision type: 0 maintenance oriented, 1 hardware failure oriented. */
+  cgb(ss7: Ss7Handle, call: IsupCallPtr, endCic: number, status: readonly number[], type: 0 | 1): number;
+  cgu(ss7: Ss7Handle, call: IsupCallPtr, endCic: number, status: readonly number[], type: 0 | 1): number;
+  cgba(ss7: Ss7Handle, call: IsupCallPtr, endCic: number, status: readonly number[]): number;
+  cgua(ss7: Ss7Handle, call: IsupCallPtr, endCic: number, status: readonly number[]): number;
   blo(ss7: Ss7Handle, call: IsupCallPtr): number;
   ubl(ss7: Ss7Handle, call: IsupCallPtr): number;
   bla(ss7: Ss7Handle, call: IsupCallPtr): number;
@@ -572,6 +577,10 @@ export function loadLibSs7(path = 'libss7.so.2.0'): LibSs7 {
     rsc: lib.func('int isup_rsc(void *ss7, void *c)'),
     grs: lib.func('int isup_grs(void *ss7, void *c, int endcic)'),
     gra: lib.func('int isup_gra(void *ss7, void *c, int endcic, uint8_t *state)'),
+    cgb: lib.func('int isup_cgb(void *ss7, void *c, int endcic, uint8_t *state, int type)'),
+    cgu: lib.func('int isup_cgu(void *ss7, void *c, int endcic, uint8_t *state, int type)'),
+    cgba: lib.func('int isup_cgba(void *ss7, void *c, int endcic, uint8_t *state)'),
+    cgua: lib.func('int isup_cgua(void *ss7, void *c, int endcic, uint8_t *state)'),
     blo: lib.func('int isup_blo(void *ss7, void *c)'),
     ubl: lib.func('int isup_ubl(void *ss7, void *c)'),
     bla: lib.func('int isup_bla(void *ss7, void *c)'),
@@ -704,6 +713,10 @@ export function loadLibSs7(path = 'libss7.so.2.0'): LibSs7 {
     rsc: (ss7, call) => f.rsc(ss7, call) as number,
     grs: (ss7, call, endCic) => f.grs(ss7, call, endCic) as number,
     gra: (ss7, call, endCic, status) => f.gra(ss7, call, endCic, Uint8Array.from(status.length > 0 ? status : [0])) as number,
+    cgb: (ss7, call, endCic, status, type) => f.cgb(ss7, call, endCic, statusBytes(status), type) as number,
+    cgu: (ss7, call, endCic, status, type) => f.cgu(ss7, call, endCic, statusBytes(status), type) as number,
+    cgba: (ss7, call, endCic, status) => f.cgba(ss7, call, endCic, statusBytes(status)) as number,
+    cgua: (ss7, call, endCic, status) => f.cgua(ss7, call, endCic, statusBytes(status)) as number,
     blo: (ss7, call) => f.blo(ss7, call) as number,
     ubl: (ss7, call) => f.ubl(ss7, call) as number,
     bla: (ss7, call) => f.bla(ss7, call) as number,
@@ -717,4 +730,11 @@ export function loadLibSs7(path = 'libss7.so.2.0'): LibSs7 {
     eventName: (code) => f.event2str(code) as string,
   };
   return loaded;
+}
+
+/** libss7 reads a range-and-status array of 255 bytes (one per CIC of the range). */
+function statusBytes(status: readonly number[]): Uint8Array {
+  const out = new Uint8Array(255);
+  out.set(status.slice(0, 255));
+  return out;
 }

@@ -169,6 +169,17 @@ export interface IsupSignallingEvents {
   /** Our BLO / UBL was acknowledged. */
   bla: IsupCicEvent;
   uba: IsupCicEvent;
+  /** The far end blocked / unblocked a group of our CICs (CGB/CGU, Q.764 §2.8.2; CGBA/CGUA already sent). */
+  cgb: IsupGroupEvent;
+  cgu: IsupGroupEvent;
+  /** Our CGB / CGU was acknowledged. */
+  cgba: IsupGroupEvent;
+  cgua: IsupGroupEvent;
+}
+
+/** A circuit group message: its range and the CICs of the range its status field names. */
+export interface IsupGroupEvent extends IsupRangeEvent {
+  readonly cics: readonly number[];
 }
 type EventName = keyof IsupSignallingEvents;
 type Listener<K extends EventName> = (payload: IsupSignallingEvents[K]) => void;
@@ -459,6 +470,21 @@ export class IsupSignalling {
     this.check('isup_ubl', this.lib.ubl(this.link.ss7, this.maintenancePtr(c)));
   }
 
+  /**
+   * CGB (Q.764 §2.8.2.2, Q.763 §3.43 "circuit group supervision message type"): block CICs
+   * `startCic`…`endCic` (one range of at most 32) towards the far end, which answers CGBA.
+   * Maintenance-oriented blocking leaves calls in progress up; hardware-failure-oriented
+   * blocking is for circuits that cannot carry calls at all.
+   */
+  cgb(startCic: number, endCic: number, type: 'maintenance' | 'hardware' = 'maintenance'): void {
+    this.group('isup_cgb', startCic, endCic, true, type);
+  }
+
+  /** CGU: unblock CICs `startCic`…`endCic`; the far end answers CGUA. */
+  cgu(startCic: number, endCic: number, type: 'maintenance' | 'hardware' = 'maintenance'): void {
+    this.group('isup_cgu', startCic, endCic, false, type);
+  }
+
   /** Tell MTP2 the span is in alarm (RED) or clear; MTP2 realigns when it clears. */
   alarm(on: boolean): void {
     this.assertOpen('ss7_link_alarm');
@@ -654,6 +680,28 @@ export class IsupSignalling {
         this.lib.freeIfClear(this.link.ss7, ev.call);
         this.emit('gra', { startCic: ev.startCic, endCic: ev.endCic, blocked: ev.status.flatMap((s, i) => (s ? [ev.startCic + i] : [])) });
         return;
+      case 'cgb':
+      case 'cgu': {
+        // Q.764 §2.8.2.3: the status field marks the CICs of the range to (un)block; the acknowledgement repeats it.
+        const blocking = ev.e === 'cgb';
+        const cics: number[] = [];
+        ev.status.forEach((bit, i) => {
+          const c = bit ? this.circuits.get(ev.startCic + i) : undefined;
+          if (!c) return;
+          c.remoteBlocked = blocking;
+          cics.push(c.cic);
+        });
+        if (blocking) this.lib.cgba(this.link.ss7, ev.call, ev.endCic, ev.status);
+        else this.lib.cgua(this.link.ss7, ev.call, ev.endCic, ev.status);
+        this.lib.freeIfClear(this.link.ss7, ev.call);
+        this.emit(ev.e, { startCic: ev.startCic, endCic: ev.endCic, cics });
+        return;
+      }
+      case 'cgba':
+      case 'cgua':
+        this.lib.freeIfClear(this.link.ss7, ev.call);
+        this.emit(ev.e, { startCic: ev.startCic, endCic: ev.endCic, cics: ev.status.flatMap((s, i) => (s ? [ev.startCic + i] : [])) });
+        return;
       case 'blo': {
         const c = this.track(ev.cic, ev.call);
         this.lib.bla(this.link.ss7, ev.call);
@@ -795,6 +843,22 @@ export class IsupSignalling {
     const c = this.circuits.get(cic);
     if (c) c.call = call;
     return c;
+  }
+
+  private group(call: 'isup_cgb' | 'isup_cgu', startCic: number, endCic: number, blocking: boolean, type: 'maintenance' | 'hardware'): void {
+    this.assertOpen(call);
+    if (endCic < startCic || endCic - startCic >= GRS_MAX) throw new DriverError(call, null, `a circuit group is 1–${GRS_MAX} CICs; got ${startCic}–${endCic}`);
+    const status: number[] = [];
+    for (let cic = startCic; cic <= endCic; cic++) {
+      const c = this.circuits.get(cic);
+      if (c) c.localBlocked = blocking;
+      status.push(c ? 1 : 0);
+    }
+    const ptr = this.lib.newCall(this.link.ss7, startCic, this.adjPc, false);
+    if (ptr === null) throw new DriverError('isup_new_call', null, `libss7 could not allocate a circuit group record for CIC ${startCic}`);
+    const rc = blocking ? this.lib.cgb(this.link.ss7, ptr, endCic, status, type === 'hardware' ? 1 : 0) : this.lib.cgu(this.link.ss7, ptr, endCic, status, type === 'hardware' ? 1 : 0);
+    this.check(call, rc);
+    this.settle();
   }
 
   private maintenancePtr(c: Circuit): IsupCallPtr {

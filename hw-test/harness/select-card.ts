@@ -4,6 +4,7 @@
  * in as a value; the spec files read it from the environment and pass it here.
  *
  * A rig that cannot run is a value with a reason, so every spec can skip cleanly and say why.
+ * HW_RIG is accepted as a synonym of HW_CARD (the issue's name for it).
  */
 import { existsSync } from 'node:fs';
 
@@ -12,6 +13,7 @@ export type HwCardChoice = (typeof HwCardChoices)[number];
 
 export type CardSelection =
   | { readonly kind: 'sim'; readonly why: string }
+  | { readonly kind: 'dahdi'; readonly why: string }
   | { readonly kind: 'unavailable'; readonly wanted: 'dahdi'; readonly reason: string };
 
 export interface SelectDeps {
@@ -36,6 +38,5 @@ export function selectCard(value: string | undefined, deps: SelectDeps = {}): Ca
   const present = exists(dir);
   if (choice === 'auto' && !present) return { kind: 'sim', why: `HW_CARD=auto and no ${dir}: simulated card` };
   if (!present) return { kind: 'unavailable', wanted: 'dahdi', reason: `HW_CARD=dahdi but there is no ${dir}: no DAHDI card in this machine` };
-  // TODO(#5): drivers/dahdi is not written yet; when it is, return its rig here.
-  return { kind: 'unavailable', wanted: 'dahdi', reason: `${dir} exists but the DAHDI driver (drivers/dahdi, issue 5) is not written yet` };
+  return { kind: 'dahdi', why: `${choice === 'auto' ? 'HW_CARD=auto' : 'HW_CARD=dahdi'} and ${dir} present: the real card, span 1 cabled to span 2` };
 }

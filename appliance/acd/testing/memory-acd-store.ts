@@ -23,6 +23,15 @@ export class MemoryAcdStore implements AcdStorePort {
     for (const r of rows) this.saveAgentState(r);
   }
 
+  /** Writes so far (one per tick): tests check a tick is one write. */
+  ticks = 0;
+
+  saveTick(events: readonly AnyAcdEventRecord[], rows: readonly AgentStateRecord[]): void {
+    this.ticks++;
+    this.appendEvents(events);
+    this.saveAgentStates(rows);
+  }
+
   saveCallback(row: CallbackRecord): void {
     this.callbacks.set(row.id, { ...row });
   }

@@ -96,7 +96,12 @@ export class Baresip {
     answer: boolean;
     ports: number;
     register?: { registrar: string; password: string; regint?: number };
+    /** baresip quits after this many seconds (`-t`, default 60): a safety net for a hung test. */
+    quitAfterS?: number;
+    /** Loopback address the UA binds and advertises (default 127.0.0.1; 127.0.0.2 is another source). */
+    host?: string;
   }): Promise<Baresip> {
+    const host = o.host ?? '127.0.0.1';
     const dir = path.join(o.dir, o.name);
     const recDir = path.join(dir, 'rec');
     mkdirSync(recDir, { recursive: true });
@@ -104,9 +109,9 @@ export class Baresip {
     const sipPort = o.ports;
     const ctrlPort = o.ports + 2;
     const config = [
-      `sip_listen 127.0.0.1:${sipPort}`,
+      `sip_listen ${host}:${sipPort}`,
       // Advertise 127.0.0.1 in SDP too (else the eth0 address, and the engine drops RTP from an unsignalled source, S12).
-      'net_interface 127.0.0.1',
+      `net_interface ${host}`,
       'audio_player alsa,null',
       'audio_alert alsa,null',
       `audio_source aufile,${o.wav}`,
@@ -126,9 +131,9 @@ export class Baresip {
       '',
     ].join('\n');
     writeFileSync(path.join(dir, 'config'), config);
-    const aor = o.register ? `<sip:${o.user}@${o.register.registrar}>;auth_pass=${o.register.password};regint=${o.register.regint ?? 600}` : `<sip:${o.user}@127.0.0.1:${sipPort}>;regint=0`;
+    const aor = o.register ? `<sip:${o.user}@${o.register.registrar}>;auth_pass=${o.register.password};regint=${o.register.regint ?? 600}` : `<sip:${o.user}@${host}:${sipPort}>;regint=0`;
     writeFileSync(path.join(dir, 'accounts'), `${aor};answermode=${o.answer ? 'auto' : 'manual'};audio_codecs=pcma,pcmu\n`);
-    const proc = spawn('baresip', ['-f', dir, '-t', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('baresip', ['-f', dir, '-t', String(o.quitAfterS ?? 60)], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout?.resume();
     proc.stderr?.resume();
     let ctrl: net.Socket | null = null;

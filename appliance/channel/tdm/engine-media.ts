@@ -11,6 +11,7 @@ export function engineMedia(engine: MediaEngine): TdmMediaPort {
     async open(line: TdmLineLike, affinity: string): Promise<TdmMediaLeg> {
       const ep = await engine.createTdmEndpoint({ line, affinity });
       return {
+        endpoint: ep,
         play: (source: MediaSource) => engine.play(ep, source),
         sendDtmf: (digits, durationMs) => ep.sendDtmf(digits, durationMs),
         close: async () => {

@@ -8,6 +8,7 @@
  *  - the media engine's TDM legs (`TdmMediaPort`; engine-media.ts adapts MediaEngine);
  *  - where prompts live (`PromptResolver`; media/prompts' `<dir>/<lang>/<name>.wav`).
  */
+import type { TdmEndpoint } from '../../media/engine/tdm-endpoint.js';
 import type { ToneSpec } from '../../media/tones/tone-plan.js';
 
 /** Finds DTMF digits in 8 kHz linear audio; calls back once per digit, inside `push`. */
@@ -39,6 +40,8 @@ export interface MediaPlayback {
 
 /** One TDM leg in the media engine. */
 export interface TdmMediaLeg {
+  /** The engine endpoint, when the port is the media engine: what a call's bridge mixes. */
+  readonly endpoint?: TdmEndpoint;
   play(source: MediaSource): Promise<MediaPlayback>;
   /** In-band Q.23 digits towards the line. */
   sendDtmf(digits: string, durationMs: number): Promise<void>;

@@ -59,7 +59,7 @@ export class TdmSpanLegs {
   }
 
   /** Place a call out on this span. Refusals are values (call control tries another route). */
-  originate(p: TdmSetup): OriginateResult {
+  originate(p: TdmSetup & { affinity?: string }): OriginateResult {
     const r = this.sig.setup(p);
     if (!r.ok) return r;
     const bearer = this.bearers.get(r.timeslot);
@@ -73,13 +73,21 @@ export class TdmSpanLegs {
         signalling: this.sig,
         bearer,
         direction: 'outbound',
-        caller: { number: p.calling, presentation: p.presentation ?? 'allowed' },
+        caller: { number: p.calling, ...(p.callingName ? { name: p.callingName } : {}), presentation: p.presentation ?? 'allowed' },
         called: { number: p.called, presentation: 'allowed' },
+        ...(p.affinity ? { affinity: p.affinity } : {}),
       },
       this.deps,
     );
     this.track(r.timeslot, channel);
     return { ok: true, channel };
+  }
+
+  /** End every live leg now with `cause`: the line under them failed (span-guard.ts). */
+  failAll(cause: number): number {
+    const legs = [...this.legs.values()];
+    for (const leg of legs) leg.lineFailed(cause);
+    return legs.length;
   }
 
   /** Stop listening to the stack (the legs themselves end with their calls). */
@@ -96,7 +104,8 @@ export class TdmSpanLegs {
   }
 
   private nextId(timeslot: number): string {
-    return `tdm-${this.sig.spanNo}-${timeslot}-${(++this.seq).toString(36)}`;
+    const seq = (++this.seq).toString(36);
+    return this.sig.kind === 'analog' ? `analog-${timeslot}-${seq}` : `tdm-${this.sig.spanNo}-${timeslot}-${seq}`;
   }
 
   private onRing(offer: TdmOffer): void {

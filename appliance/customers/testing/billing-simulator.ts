@@ -7,7 +7,7 @@
  *
  * Self-service lookups for the IVR (integrations/lookup/billing-lookup.ts) use the same data:
  *
- *   GET  /v1/accounts/<户号>/balance           balance, arrears, last payment, due date
+ *   GET  /v1/accounts/<户号>/balance           balance, arrears, last payment, due date, supply area
  *   GET  /v1/accounts?phone=<number>          accounts whose customer has that phone
  *   POST /v1/accounts/<户号>/meter-readings    {reading, requestId} → 201 (idempotent by requestId)
  *
@@ -201,6 +201,7 @@ export class BillingSimulator {
           accountNo: found.acc.accountNo,
           customerNo: found.rec.customerNo,
           name: found.rec.name,
+          areaCode: found.rec.address?.areaCode ?? null,
           balance: yuan(l.balanceCents),
           arrears: yuan(found.acc.arrearsCents),
           lastPayment: l.lastPayment ? { amount: yuan(l.lastPayment.amountCents), paidAt: rfc3339(l.lastPayment.at), channel: l.lastPayment.channel } : null,

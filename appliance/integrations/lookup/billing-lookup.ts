@@ -4,6 +4,7 @@
  *
  *   balance-by-account   {account}          → accountNo, name, balance, arrears (yuan, "123.45"),
  *                                             lastPaymentAmount, lastPaymentDate, dueDate
+ *   area-by-account      {account}          → accountNo, areaCode (supply area, for outage announcements)
  *   account-by-phone     {phone}            → account, name, areaCode, address, count
  *   submit-meter-reading {account, reading, request_id}
  *                                           → accepted, readingId (POST, idempotent by request_id)
@@ -33,6 +34,12 @@ export const BILLING_OPS: Readonly<Record<string, LookupOpSpec>> = {
     required: ['balance', 'arrears'],
     derive: (d) => ({ lastPaymentDate: splitLocal(d.lastPaymentAt).date }),
     cacheTtlMs: 30_000,
+  },
+  'area-by-account': {
+    request: (p) => (p.account && SAFE_ID.test(p.account) ? { path: `v1/accounts/${enc(p.account)}/balance` } : null),
+    fields: { accountNo: 'accountNo', areaCode: 'areaCode' },
+    required: ['areaCode'],
+    cacheTtlMs: 300_000,
   },
   'account-by-phone': {
     request: (p) => {

@@ -160,6 +160,41 @@ test('create returns the secret once; get, list and update hide it unless rotate
   t.throws(() => r.service.deleteSubscription(created.id), { instanceOf: NotFoundError });
 });
 
+test('the active subscriptions are cached between events but every subscription write is seen by the next event', async (t) => {
+  const r = await rig(t);
+  const count = (id: string): number =>
+    (r.store.sqlite.prepare('SELECT count(*) AS n FROM webhook_deliveries WHERE subscription_id = ?').get(id) as { n: number }).n;
+  const a = r.service.createSubscription({ url: 'http://127.0.0.1:9/a', eventTypes: ['test.*'] });
+  r.bus.publish('test.meter.read-ed', { n: 1 });
+  t.is(count(a.id), 1);
+  // Created after an event was handled (the list was cached): the next event reaches it.
+  const b = r.service.createSubscription({ url: 'http://127.0.0.1:9/b', eventTypes: ['other.*'] });
+  r.bus.publish('other.thing.happened', { ok: true });
+  t.is(count(b.id), 1);
+  // Patterns changed: the old patterns no longer apply.
+  r.service.updateSubscription(b.id, { eventTypes: ['test.outage.reported'] });
+  r.bus.publish('other.thing.happened', { ok: true });
+  r.bus.publish('test.outage.reported', { area: 'north' });
+  t.is(count(b.id), 2);
+  // Deactivated, then written through ANOTHER service object on the same database connection.
+  const second = r.reopen();
+  second.updateSubscription(a.id, { active: false });
+  r.bus.publish('test.meter.read-ed', { n: 2 });
+  t.is(count(a.id), 2, 'inactive: the read-ed event is not queued for it');
+  r.service.deleteSubscription(b.id);
+  r.bus.publish('test.outage.reported', { area: 'south' });
+  t.is(count(b.id), 0, 'deleted with its deliveries, and no new one');
+  // Written by another connection (the CLI, a restore): seen within a second without any call here.
+  const other = openStore({ file: r.store.file, clock: r.clock, log: silentLogger() });
+  other.sqlite
+    .prepare('INSERT INTO webhook_subscriptions (id, url, event_types, secret, description, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 0, 0)')
+    .run('whs_cli', 'http://127.0.0.1:9/cli', JSON.stringify(['test.*']), 'whsec_x', '');
+  await other.close();
+  r.clock.advance(1000); // other connections' commits are looked for at most once a second
+  r.bus.publish('test.meter.read-ed', { n: 3 });
+  t.is(count('whs_cli'), 1);
+});
+
 test('publish queues one pending row per matching active subscription before it returns', async (t) => {
   const r = await rig(t);
   const all = r.service.createSubscription({ url: 'http://127.0.0.1:9/a', eventTypes: ['*'] });

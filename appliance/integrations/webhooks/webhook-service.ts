@@ -81,7 +81,7 @@ export const SECRET_PREFIX = 'whsec_';
 
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const log = deps.log.child({ mod: 'webhooks' });
-  const store = new WebhookStore(deps.store);
+  const store = new WebhookStore(deps.store, deps.clock);
   const known = deps.knownEventTypes ? new Set(deps.knownEventTypes) : null;
   const dispatcher = new Dispatcher({
     store,
@@ -96,7 +96,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const enqueue = (event: AnyAppEvent): number => {
     if (isExcludedEvent(event.type)) return 0;
     const now = deps.clock.now();
-    const subs = store.activeSubscriptions().filter((s) => subscriptionWants(parsePatterns(s), event.type));
+    const subs = store.activeSubscriptions().filter((s) => subscriptionWants(activePatterns(s), event.type));
     if (subs.length === 0) return 0;
     const body = JSON.stringify({ id: event.id, type: event.type, at: event.at, payload: event.payload });
     const rows: NewDeliveryRow[] = subs.map((s) => ({
@@ -262,6 +262,14 @@ function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], un
 function parsePatterns(row: SubscriptionRow): string[] {
   const value: unknown = JSON.parse(row.event_types);
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The patterns of a cached (frozen, shared until the next write) active row, parsed once per row. */
+const patternsOfActive = new WeakMap<SubscriptionRow, readonly string[]>();
+function activePatterns(row: SubscriptionRow): readonly string[] {
+  let p = patternsOfActive.get(row);
+  if (!p) patternsOfActive.set(row, (p = Object.freeze(parsePatterns(row))));
+  return p;
 }
 
 function toSubscription(row: SubscriptionRow): Subscription {

@@ -5,9 +5,13 @@
  * inside EventBus.publish(), and the delivery rows must be committed before publish() returns
  * (DESIGN.md "Data": synchronous=FULL, so a committed row survives a power cut). Claiming due
  * rows is one transaction, so two dispatchers on one file never send the same attempt twice.
+ * The active subscriptions are asked for on EVERY bus event, so they are kept in memory
+ * (store/read-cache.ts) until a subscription is written here or by another connection.
  */
 import type { Insertable, Selectable } from 'kysely';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { Sqlite, Store } from '../../store/database.js';
+import { ReadCache, tableWritten } from '../../store/read-cache.js';
 import { SyncQueries } from '../../store/sync-query.js';
 import type {
   WebhookDeliveriesTable,
@@ -33,10 +37,22 @@ export interface DeliveryFilter {
 export class WebhookStore {
   private readonly sqlite: Sqlite;
   private readonly q: SyncQueries;
+  private readonly active: ReadCache<readonly SubscriptionRow[]>;
 
-  constructor(private readonly store: Pick<Store, 'sqlite' | 'db'>) {
+  constructor(
+    private readonly store: Pick<Store, 'sqlite' | 'db'>,
+    clock: Pick<Clock, 'now'> = systemClock,
+  ) {
     this.sqlite = store.sqlite;
     this.q = new SyncQueries(store.sqlite);
+    this.active = new ReadCache(store.sqlite, ['webhook_subscriptions'], () =>
+      Object.freeze(
+        this.q
+          .all(this.db.selectFrom('webhook_subscriptions').selectAll().where('active', '=', 1).orderBy('id').compile())
+          .map((r) => Object.freeze(r)),
+      ),
+      { now: () => clock.now() },
+    );
   }
 
   private get db(): Store['db'] {
@@ -47,6 +63,7 @@ export class WebhookStore {
 
   insertSubscription(row: Insertable<WebhookSubscriptionsTable>): void {
     this.q.run(this.db.insertInto('webhook_subscriptions').values(row).compile());
+    tableWritten(this.sqlite, 'webhook_subscriptions');
   }
 
   getSubscription(id: string): SubscriptionRow | undefined {
@@ -57,10 +74,9 @@ export class WebhookStore {
     return this.q.all(this.db.selectFrom('webhook_subscriptions').selectAll().orderBy('id').compile());
   }
 
-  activeSubscriptions(): SubscriptionRow[] {
-    return this.q.all(
-      this.db.selectFrom('webhook_subscriptions').selectAll().where('active', '=', 1).orderBy('id').compile(),
-    );
+  /** Active subscriptions by id: a frozen list shared until the next subscription write. */
+  activeSubscriptions(): readonly SubscriptionRow[] {
+    return this.active.get();
   }
 
   updateSubscription(
@@ -69,12 +85,16 @@ export class WebhookStore {
       updated_at: number;
     },
   ): boolean {
-    return this.q.run(this.db.updateTable('webhook_subscriptions').set(patch).where('id', '=', id).compile()) > 0;
+    const changed = this.q.run(this.db.updateTable('webhook_subscriptions').set(patch).where('id', '=', id).compile()) > 0;
+    tableWritten(this.sqlite, 'webhook_subscriptions');
+    return changed;
   }
 
   /** Deletes the subscription and (ON DELETE CASCADE) its delivery log. */
   deleteSubscription(id: string): boolean {
-    return this.q.run(this.db.deleteFrom('webhook_subscriptions').where('id', '=', id).compile()) > 0;
+    const deleted = this.q.run(this.db.deleteFrom('webhook_subscriptions').where('id', '=', id).compile()) > 0;
+    tableWritten(this.sqlite, 'webhook_subscriptions');
+    return deleted;
   }
 
   // ---- deliveries ----

@@ -181,3 +181,48 @@ test('an outage in the caller\'s area is announced before the menu; a big one sw
   t.is(r.vars.outage_order, 'WO-31');
   t.deepEqual(acd.requests, []);
 });
+
+test('1 电费查询 for an account in an outage area: after the balance, that area\'s outage is announced', async (t) => {
+  const outage = {
+    id: 'GZ-0032',
+    kind: 'unplanned' as const,
+    status: 'active' as const,
+    cause: '台区变压器故障',
+    start: '2026-01-05T08:20:00+08:00',
+    estimatedRestoration: '2026-01-05T11:20:00+08:00',
+    affectedCustomers: 180,
+    workOrderId: 'WO-32',
+  };
+  const tts = new FakeTts();
+  const acd = new FakeEnqueuer();
+  let billing: FakeLookup | undefined;
+  const rig = startFlow(DEFAULT_FLOW_JSON, {
+    deps: (clock) => ({
+      lookups: {
+        billing: (billing = new FakeLookup(clock, (op) =>
+          op === 'area-by-account' ? { result: { status: 'found', data: { areaCode: '41010202' } } } : { result: { status: 'found', data: { balance: '10.00', arrears: '0' } } },
+        )),
+      },
+      enqueuer: acd,
+      calendar: new FakeCalendar('open'),
+      tts,
+      // The caller's own number is not a customer: only the account entered tells the area.
+      outage: new FakeOutages(clock, { '41010202': [outage] }),
+    }),
+  });
+  await rig.press('1');
+  await rig.advance(500);
+  await rig.press('041000000001');
+  await rig.advance(15_000);
+  await rig.press('1');
+  await rig.advance(8000);
+  t.deepEqual(billing!.calls.map((c) => c.op), ['balance-by-account', 'area-by-account']);
+  t.is(tts.texts[0], '您所在区域因台区变压器故障停电，预计今天十一点二十分恢复送电，给您带来不便，敬请谅解。');
+  await rig.advance(6000); // the notify offer passes without a key
+  await rig.press('0'); // after-service: agent
+  await rig.advance(3000);
+  const r = await rig.done;
+  t.is(r.outcome, 'enqueued');
+  t.deepEqual(r.path.slice(6, 10), ['bill-arrears', 'bill-area', 'bill-outage', 'after-service']);
+  t.like(acd.requests[0]?.vars, { account: '041000000001', outage_id: 'GZ-0032', outage_area: '41010202', outage_order: 'WO-32', balance: '10.00' });
+});

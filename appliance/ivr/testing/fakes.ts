@@ -111,9 +111,9 @@ export class FakeVoicemail implements VoicemailPort {
     });
   }
 
-  async createWorkOrder(req: { orderType: string; caller: string; recording: string; durationMs: number; vars: Readonly<Variables> }): Promise<{ orderId: string }> {
+  async submit(req: { orderType: string; caller: string; recording: string; durationMs: number; vars: Readonly<Variables> }): Promise<{ messageId: string; orderId: string | null }> {
     this.orders.push(req);
-    return { orderId: `wo-${this.orders.length}` };
+    return { messageId: `vm-${this.orders.length}`, orderId: `wo-${this.orders.length}` };
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * voicemail (留言): prompt, beep, record, and the message becomes a work order of `orderType`
- * through the VoicemailPort. Hanging up is how many callers finish a message, so the message
+ * voicemail (留言): prompt, beep, record (until '#', maxMs or hangup), and the message is
+ * submitted through the VoicemailPort (voicemail-box.ts: stored, then a work order of
+ * `orderType` is made from it). Hanging up is how many callers finish a message, so the message
  * is still submitted after a hangup (when at least `minMs` long) and the run ends as
- * `voicemail`, not abandoned.
+ * `voicemail`, not abandoned. Sets `voicemail_id` and, once the order exists, `voicemail_order`.
  */
 import type { NodeOf } from '../flow-schema.js';
 import { next, Verb, type Step, type VerbContext } from './verb.js';
@@ -17,19 +18,24 @@ export class VoicemailVerb extends Verb<NodeOf<'voicemail'>> {
     }
     await ctx.play(n.prompt);
     await ctx.playItems([{ kind: 'tone', tone: 'beep', durationMs: 300 }]);
-    const { recording, durationMs } = await port.record({ callId: ctx.callId, channel: ctx.channel, maxMs: n.maxMs, signal: ctx.signal });
+    const { recording, recordingId, durationMs, endedBy } = await port.record({ callId: ctx.callId, channel: ctx.channel, maxMs: n.maxMs, signal: ctx.signal });
     const gone = ctx.signal.aborted;
+    // The '#' that ended the message is not a menu choice for the next node.
+    ctx.dtmf.clear();
     if (durationMs >= n.minMs) {
-      const { orderId } = await port.createWorkOrder({
+      const { messageId, orderId } = await port.submit({
         callId: ctx.callId,
         orderType: n.orderType,
         caller: ctx.vars.caller ?? '',
         recording,
+        ...(recordingId !== undefined ? { recordingId } : {}),
         durationMs,
+        ...(endedBy ? { endedBy } : {}),
         vars: { ...ctx.vars },
       });
-      ctx.vars.voicemail_order = orderId;
-      ctx.log.info({ node: this.nodeId, orderId, durationMs }, 'voicemail work order');
+      ctx.vars.voicemail_id = messageId;
+      if (orderId) ctx.vars.voicemail_order = orderId;
+      ctx.log.info({ node: this.nodeId, messageId, orderId, durationMs, endedBy }, 'voicemail submitted');
     } else {
       ctx.log.info({ node: this.nodeId, durationMs }, 'voicemail too short, discarded');
     }

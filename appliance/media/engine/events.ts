@@ -21,6 +21,8 @@ declare module '../../core/events.js' {
       marks: PauseMark[];
     };
     'recording.alarm.raised': { recordingId: string; callId: string; reason: string; path: string };
+    /** A media worker thread died under its calls (media-engine.ts onWorkerCrash). */
+    'media.worker.failed': { index: number; reason: string; endpoints: number; recordings: number; restarting: boolean };
   }
 }
 

@@ -15,7 +15,10 @@
  *
  * At start the recording folder is scanned for `.part` files a crash left behind
  * (recorder/recovery.ts); each is reported as `recording.file.closed` with outcome
- * `interrupted` so the caller commits the row the crash prevented.
+ * `interrupted` so the caller commits the row the crash prevented. With a `ledger`
+ * (recorder/ledger.ts) the engine keeps the recording rows itself: 'open' when a recording
+ * starts, pause marks as they happen, the closing row when the worker reports the file final,
+ * and at start every recovered or uncommitted file settled into a row.
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
@@ -27,11 +30,15 @@ import type { Logger } from '../../core/log.js';
 import type { G711Law } from '../codec/g711.js';
 import type { BridgeSide, Tap } from '../mixer/mixer.js';
 import type { PauseMark, RecordingClosed, RecordingEncoding } from '../recorder/recorder.js';
-import { recoverInterrupted } from '../recorder/recovery.js';
+import { settleLedger, settleRecovered, type RecordingLedger, type RecordingLeg, type SettleReport } from '../recorder/ledger.js';
+import { nodeRecorderFs } from '../recorder/recorder-fs.js';
+import { recoverInterrupted, recoverPart } from '../recorder/recovery.js';
 import type { Digit } from '../rtp/dtmf-4733.js';
 import type { ToneSpec } from '../tones/tone-plan.js';
 import './events.js';
 import {
+  FaxModemNames,
+  lostLegStats,
   PROTOCOL_VERSION,
   WorkerMessageSchema,
   type Address,
@@ -41,6 +48,7 @@ import {
   type PlaySource,
   type ResultOf,
   type TickStats,
+  type WorkerConfig,
   type WorkerEvent,
 } from './protocol.js';
 import { FrameRing, TdmEndpoint, type TdmEndpointOptions } from './tdm-endpoint.js';
@@ -60,6 +68,11 @@ export interface MediaEngineOptions {
   bus?: EventBus;
   tickMs?: number;
   lateThresholdMs?: number;
+  /** Where recording rows are kept (SqliteRecordingLedger in the daemon). */
+  ledger?: RecordingLedger;
+  /** Restarts of one worker slot allowed within `restartWindowMs` (default 5 in 5 minutes). */
+  maxRestarts?: number;
+  restartWindowMs?: number;
 }
 
 export interface RtpEndpointOptions {
@@ -75,6 +88,8 @@ export interface RtpEndpointOptions {
 
 export interface RecordingOptions {
   callId: string;
+  /** The legs recorded, for the ledger row (default: the bridge's parties and their sides). */
+  legs?: RecordingLeg[];
   dir?: string;
   encoding?: RecordingEncoding;
   beep?: boolean;
@@ -82,13 +97,63 @@ export interface RecordingOptions {
 
 export type RecordingClosedEvent = RecordingClosed & { recordingId: string };
 
+/** A fax on a leg (fax-session.ts); `file` is the TIFF-F to send or to receive into. */
+export interface FaxJobOptions {
+  direction: 'send' | 'receive';
+  file: string;
+  /** 'answerer' for a fax arriving on the leg (sends CED), 'caller' when we placed the call. */
+  role?: 'caller' | 'answerer';
+  /** Our TSI/CSI (T.30 §5.3.6.2.4), up to 20 characters. */
+  ident?: string;
+  modems?: ReadonlyArray<(typeof FaxModemNames)[number]>;
+  ecm?: boolean;
+}
+
+export type FaxDone = Omit<Extract<WorkerEvent, { type: 'fax.done' }>, 'type'>;
+
+export interface FaxJob {
+  id: string;
+  /** Resolves when the fax is over, whatever the outcome (see `ok` and `completionCode`). */
+  done: Promise<FaxDone>;
+  stop(): Promise<void>;
+}
+
 export interface MediaEngineEvents {
-  dtmf: [{ endpointId: string; digit: Digit; durationMs: number }];
+  dtmf: [{ endpointId: string; digit: Digit; durationMs: number; source: 'rfc4733' | 'inband' }];
+  'fax.page': [{ faxId: string; endpointId: string; pages: number }];
+  'fax.done': [FaxDone];
   rtcp: [Extract<WorkerEvent, { type: 'endpoint.rtcp' }>];
   timeout: [{ endpointId: string; silentMs: number }];
   'play.done': [Extract<WorkerEvent, { type: 'play.done' }>];
   'recording.file.closed': [RecordingClosedEvent];
   'recording.alarm.raised': [{ recordingId: string; callId: string; reason: string; path: string }];
+  /** A worker thread died under its calls (see `onWorkerCrash`). */
+  'worker.failed': [WorkerFailure];
+  /** Its replacement answers commands; new calls may be placed on it. */
+  'worker.restarted': [{ index: number; restarts: number }];
+}
+
+export interface WorkerFailure {
+  index: number;
+  reason: string;
+  /** Legs that were on the worker (each got a `failed` event). */
+  endpoints: number;
+  /** Recordings it was writing (each repaired and closed 'interrupted'). */
+  recordings: number;
+  /** False when the worker crashed too often to be restarted again (`maxRestarts` per window). */
+  restarting: boolean;
+}
+
+/** Why a leg's media ended under it: its worker died. */
+export interface EndpointFailure {
+  reason: string;
+}
+
+/** A recording being written, as the main thread knows it (to settle it if its worker dies). */
+interface LiveRecording {
+  recordingId: string;
+  link: WorkerLink;
+  path: string;
 }
 
 /** An error a worker answered with, keeping its code. */
@@ -109,12 +174,16 @@ export class WorkerLink {
   private readonly pending = new Map<number, Pending>();
   load = 0;
   alive = true;
+  /** Set when the engine asked the worker to stop: its exit is not a crash. */
+  private stopping = false;
 
   constructor(
     readonly index: number,
     readonly worker: Worker,
     onEvent: (e: WorkerEvent) => void,
     private readonly log: Logger,
+    /** An exit the engine did not ask for (uncaught error, OOM, terminated from outside). */
+    onCrash: (link: WorkerLink, why: string) => void = () => undefined,
   ) {
     worker.on('message', (raw: unknown) => {
       if ((raw as { kind?: unknown } | null)?.kind === 'shutdown-done') return;
@@ -134,11 +203,16 @@ export class WorkerLink {
       if (m.ok) p.resolve(m.result);
       else p.reject(new MediaError(m.error.code, m.error.message));
     });
-    worker.on('error', (err) => log.error({ err, worker: index }, 'media worker failed'));
+    let failure: string | null = null;
+    worker.on('error', (err) => {
+      failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      log.error({ err, worker: index }, 'media worker failed');
+    });
     worker.on('exit', (code) => {
       this.alive = false;
       for (const p of this.pending.values()) p.reject(new MediaError('INTERNAL', `media worker ${index} exited (${code})`));
       this.pending.clear();
+      if (!this.stopping) onCrash(this, failure ?? `exited with code ${code}`);
     });
   }
 
@@ -151,8 +225,14 @@ export class WorkerLink {
     });
   }
 
+  /** Terminate the thread as a crash would (the engine replaces it). */
+  kill(): Promise<number> {
+    return this.worker.terminate();
+  }
+
   /** Ask the worker to finalize recordings and close sockets; terminate it after `limitMs` regardless. */
   async shutdown(clock: Clock, limitMs = 5000): Promise<void> {
+    this.stopping = true;
     if (!this.alive) return;
     await new Promise<void>((resolve) => {
       const limit = clock.setTimeout(() => {
@@ -196,6 +276,11 @@ export class MediaEngine {
   private readonly affinity = new Map<string, WorkerLink>();
   private readonly endpoints = new Map<string, RtpEndpoint | TdmEndpoint>();
   private readonly recordingWaiters = new Map<string, (e: RecordingClosedEvent) => void>();
+  private readonly live = new Map<string, LiveRecording>();
+  private readonly configs: WorkerConfig[] = [];
+  private readonly crashes = new Map<number, number[]>();
+  private readonly settling = new Set<Promise<void>>();
+  private stopped = false;
   private seq = 0;
 
   constructor(private readonly opts: MediaEngineOptions) {}
@@ -218,24 +303,24 @@ export class MediaEngine {
   }
 
   /** Spawn the workers and recover recordings a crash left open. */
-  async start(): Promise<{ interrupted: RecordingClosed[] }> {
-    if (this.links.length > 0) return { interrupted: [] };
+  async start(): Promise<{ interrupted: RecordingClosed[]; settled: SettleReport | null }> {
+    if (this.links.length > 0) return { interrupted: [], settled: null };
     const n = this.opts.workers > 0 ? this.opts.workers : Math.max(1, os.availableParallelism());
     const span = this.opts.rtpPortMax - this.opts.rtpPortMin + 1;
     const share = Math.floor(span / n / 2) * 2;
     if (share < 2) throw new ConflictError(`RTP port range ${this.opts.rtpPortMin}..${this.opts.rtpPortMax} too small for ${n} workers`);
+    this.stopped = false;
     for (let i = 0; i < n; i++) {
       const min = this.opts.rtpPortMin + i * share;
-      const worker = spawnWorker({
+      this.configs[i] = {
         index: i,
         rtpPortMin: min + (min & 1),
         rtpPortMax: min + share - 1,
         bindAddress: this.opts.bindAddress ?? '0.0.0.0',
         tickMs: this.opts.tickMs ?? 20,
         lateThresholdMs: this.opts.lateThresholdMs ?? 10,
-      });
-      worker.unref();
-      this.links.push(new WorkerLink(i, worker, (e) => this.onWorkerEvent(e), this.opts.log));
+      };
+      this.links.push(this.spawn(i));
     }
     await Promise.all(this.links.map((l) => l.request({ cmd: 'worker.stats' })));
     const interrupted = this.opts.recordingsDir ? await recoverInterrupted(this.opts.recordingsDir) : [];
@@ -243,15 +328,108 @@ export class MediaEngine {
       this.opts.log.warn({ callId: r.callId, path: r.path, outcome: r.outcome }, 'recording recovered after crash');
       this.publishClosed({ recordingId: `recovered:${r.callId}`, ...r });
     }
-    return { interrupted };
+    const settled = this.opts.ledger ? await settleLedger(this.opts.ledger, interrupted, nodeRecorderFs, this.opts.clock.now()) : null;
+    if (settled && (settled.interrupted || settled.committedAtStart || settled.lost)) this.opts.log.warn(settled, 'recording ledger settled at start');
+    return { interrupted, settled };
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     const links = this.links;
     this.links = [];
     await Promise.all(links.map((l) => l.shutdown(this.opts.clock)));
+    await Promise.all([...this.settling]);
     this.endpoints.clear();
     this.affinity.clear();
+  }
+
+  /** A worker thread for slot `index` (its port share is the slot's, so a replacement reuses it). */
+  private spawn(index: number): WorkerLink {
+    const worker = spawnWorker(this.configs[index]);
+    worker.unref();
+    return new WorkerLink(index, worker, (e) => this.onWorkerEvent(e), this.opts.log, (link, why) => this.onWorkerCrash(link, why));
+  }
+
+  /**
+   * Terminate a worker thread as a crash would (a stuck worker, or a test of the recovery):
+   * the engine handles it exactly like an uncaught error or an OOM in the worker.
+   */
+  async terminateWorker(index: number): Promise<void> {
+    const link = this.links[index];
+    if (!link) throw new ConflictError(`no media worker ${index}`);
+    await link.kill();
+  }
+
+  /** Resolves once every crash in progress is settled (recordings repaired, replacement ready). */
+  async settled(): Promise<void> {
+    while (this.settling.size > 0) await Promise.all([...this.settling]);
+  }
+
+  /**
+   * A worker died under its calls (uncaught error, out of memory, terminated). Its sockets and
+   * frame rings died with it, so:
+   *  1. the slot gets a new worker at once (same port share), and new calls are placed there —
+   *     unless the slot crashed `maxRestarts` times within the window (a crash loop): it then
+   *     stays down and the other workers carry the load;
+   *  2. every leg it held gets a `failed` event, so call control ends the call with a clear
+   *     cause rather than waiting for the RTP timeout; closing such a leg resolves at once;
+   *  3. every recording it was writing is repaired like a crash leftover (recoverPart: header
+   *     fixed to the frames on disk, renamed, hashed) and closed 'interrupted' in the ledger
+   *     with the pause still open ended where the audio ends;
+   *  4. `worker.failed` is emitted and published on the bus (the daemon raises the alarm).
+   */
+  private onWorkerCrash(link: WorkerLink, why: string): void {
+    if (this.links[link.index] !== link) return;
+    const now = this.opts.clock.monotonic();
+    const windowMs = this.opts.restartWindowMs ?? 5 * 60_000;
+    const recent = (this.crashes.get(link.index) ?? []).filter((at) => now - at < windowMs);
+    recent.push(now);
+    this.crashes.set(link.index, recent);
+    const restarting = !this.stopped && recent.length <= (this.opts.maxRestarts ?? 5);
+    const reason = `media worker ${link.index} died: ${why}`;
+    const legs = [...this.endpoints.values()].filter((ep) => ep.link === link);
+    const recordings = [...this.live.values()].filter((r) => r.link === link);
+    for (const [key, l] of this.affinity) if (l === link) this.affinity.delete(key);
+    const failure: WorkerFailure = { index: link.index, reason, endpoints: legs.length, recordings: recordings.length, restarting };
+    this.opts.log.error(failure, 'media worker died under its calls');
+    if (restarting) this.links[link.index] = this.spawn(link.index);
+    this.emit('worker.failed', failure);
+    this.opts.bus?.publish('media.worker.failed', failure);
+    for (const ep of legs) {
+      this.endpoints.delete(ep.id);
+      ep.emitter.emit('failed', { reason } satisfies EndpointFailure);
+    }
+    const work = (async () => {
+      for (const r of recordings) await this.settleCrashedRecording(r, reason);
+      const fresh = this.links[link.index];
+      if (restarting && fresh && fresh !== link) {
+        await fresh.request({ cmd: 'worker.stats' }).then(
+          () => {
+            this.opts.log.warn({ index: link.index, restarts: recent.length }, 'media worker restarted');
+            this.emit('worker.restarted', { index: link.index, restarts: recent.length });
+          },
+          (err: unknown) => this.opts.log.error({ err, index: link.index }, 'media worker replacement failed'),
+        );
+      }
+    })();
+    this.settling.add(work);
+    void work.finally(() => this.settling.delete(work));
+  }
+
+  private async settleCrashedRecording(r: LiveRecording, reason: string): Promise<void> {
+    this.live.delete(r.recordingId);
+    const recovered = await recoverPart(`${r.path}.part`, reason);
+    try {
+      if (this.opts.ledger) settleRecovered(this.opts.ledger, recovered, this.opts.clock.now());
+    } catch (err) {
+      // The file is repaired on disk; settleLedger registers it at the next start.
+      this.opts.log.error({ err, recordingId: r.recordingId, path: recovered.path }, 'recording row not settled after worker crash');
+    }
+    this.opts.log.warn({ recordingId: r.recordingId, path: recovered.path, outcome: recovered.outcome, durationMs: recovered.durationMs }, 'recording repaired after its worker died');
+    const closed = { recordingId: r.recordingId, ...recovered };
+    this.publishClosed(closed);
+    this.recordingWaiters.get(r.recordingId)?.(closed);
+    this.recordingWaiters.delete(r.recordingId);
   }
 
   private place(affinity: string | undefined): WorkerLink {
@@ -321,10 +499,11 @@ export class MediaEngine {
     return ep;
   }
 
-  async createBridge(o: { affinity?: string } = {}): Promise<BridgeHandle> {
+  /** A bridge; with `echo` a lone member hears itself (diagnostic echo lines). */
+  async createBridge(o: { affinity?: string; echo?: boolean } = {}): Promise<BridgeHandle> {
     const link = this.place(o.affinity);
     const bridgeId = this.id('br');
-    await link.request({ cmd: 'bridge.create', bridgeId });
+    await link.request({ cmd: 'bridge.create', bridgeId, ...(o.echo ? { echo: true } : {}) });
     return new BridgeHandle(bridgeId, link, this);
   }
 
@@ -343,6 +522,38 @@ export class MediaEngine {
     return { id: playId, done, stop: () => endpoint.link.request({ cmd: 'play.stop', playId }).then(() => undefined) };
   }
 
+  /**
+   * Search a leg's received audio for in-band DTMF (Q.24, spandsp dtmf_rx in the worker);
+   * digits come as `dtmf` events with source 'inband', de-duplicated against RFC 4733.
+   */
+  async setInbandDtmf(endpoint: MediaLeg, on: boolean): Promise<void> {
+    await endpoint.link.request({ cmd: 'endpoint.inband-dtmf', endpointId: endpoint.id, on });
+  }
+
+  /** Send or receive a fax on a leg (T.30 over its G.711 audio); `done` resolves at the end. */
+  async startFax(endpoint: MediaLeg, o: FaxJobOptions): Promise<FaxJob> {
+    const faxId = this.id('fx');
+    const done = new Promise<FaxDone>((resolve) => {
+      const off = this.on('fax.done', (e) => {
+        if (e.faxId !== faxId) return;
+        off();
+        resolve(e);
+      });
+    });
+    await endpoint.link.request({
+      cmd: 'fax.start',
+      faxId,
+      endpointId: endpoint.id,
+      role: o.role ?? (o.direction === 'send' ? 'caller' : 'answerer'),
+      direction: o.direction,
+      file: o.file,
+      ident: o.ident ?? '',
+      modems: [...(o.modems ?? FaxModemNames)],
+      ecm: o.ecm ?? true,
+    });
+    return { id: faxId, done, stop: () => endpoint.link.request({ cmd: 'fax.stop', faxId }).then(() => undefined) };
+  }
+
   /** Tick statistics of every worker. */
   async workerStats(): Promise<TickStats[]> {
     return Promise.all(this.links.map((l) => l.request({ cmd: 'worker.stats' })));
@@ -351,6 +562,11 @@ export class MediaEngine {
   /** @internal */
   waitRecording(recordingId: string, fn: (e: RecordingClosedEvent) => void): void {
     this.recordingWaiters.set(recordingId, fn);
+  }
+
+  /** @internal A recording started on `link`, to be settled if the worker dies. */
+  trackRecording(recordingId: string, link: WorkerLink, path: string): void {
+    this.live.set(recordingId, { recordingId, link, path });
   }
 
   /** @internal */
@@ -368,6 +584,11 @@ export class MediaEngine {
     return this.opts.clock;
   }
 
+  /** @internal */
+  get ledger(): RecordingLedger | undefined {
+    return this.opts.ledger;
+  }
+
   private publishClosed(e: RecordingClosedEvent): void {
     this.emit('recording.file.closed', e);
     this.opts.bus?.publish('recording.file.closed', e);
@@ -376,7 +597,7 @@ export class MediaEngine {
   private onWorkerEvent(e: WorkerEvent): void {
     switch (e.type) {
       case 'endpoint.dtmf': {
-        const ev = { endpointId: e.endpointId, digit: e.digit as Digit, durationMs: e.durationMs };
+        const ev = { endpointId: e.endpointId, digit: e.digit as Digit, durationMs: e.durationMs, source: e.source ?? 'rfc4733' };
         this.emit('dtmf', ev);
         this.endpoints.get(e.endpointId)?.emitter.emit('dtmf', ev);
         return;
@@ -392,8 +613,23 @@ export class MediaEngine {
       case 'play.done':
         this.emit('play.done', e);
         return;
+      case 'fax.page':
+        this.emit('fax.page', { faxId: e.faxId, endpointId: e.endpointId, pages: e.pages });
+        return;
+      case 'fax.done': {
+        const { type: _type, ...done } = e;
+        this.emit('fax.done', done);
+        return;
+      }
       case 'recording.closed': {
         const { type: _type, ...closed } = e;
+        this.live.delete(e.recordingId);
+        try {
+          this.opts.ledger?.closed(closed, this.opts.clock.now());
+        } catch (err) {
+          // The file is final and hashed on disk; settleLedger commits it at the next start.
+          this.opts.log.error({ err, recordingId: e.recordingId, path: e.path }, 'recording row not committed');
+        }
         this.publishClosed(closed);
         this.recordingWaiters.get(e.recordingId)?.(closed);
         this.recordingWaiters.delete(e.recordingId);
@@ -441,6 +677,8 @@ export class RtpEndpoint {
   on(event: 'dtmf', fn: (e: { digit: Digit; durationMs: number }) => void): this;
   on(event: 'rtcp', fn: (e: MediaEngineEvents['rtcp'][0]) => void): this;
   on(event: 'timeout', fn: (e: { silentMs: number }) => void): this;
+  /** The worker holding the leg died: its media is gone (engine.onWorkerCrash). */
+  on(event: 'failed', fn: (e: EndpointFailure) => void): this;
   on(event: string, fn: (e: never) => void): this {
     this.emitter.on(event, fn as (...a: unknown[]) => void);
     return this;
@@ -460,7 +698,7 @@ export class RtpEndpoint {
     if (this.closed) throw new ConflictError(`endpoint ${this.id} already closed`);
     this.closed = true;
     if (this.bridge) this.bridge.forget(this);
-    const stats = await this.link.request({ cmd: 'endpoint.close', endpointId: this.id });
+    const stats = this.link.alive ? await this.link.request({ cmd: 'endpoint.close', endpointId: this.id }) : lostLegStats();
     this.engine.forgetEndpoint(this.id, this.link);
     this.emitter.removeAllListeners();
     return stats;
@@ -491,7 +729,8 @@ export class BridgeHandle {
   }
 
   async remove(ep: MediaLeg): Promise<void> {
-    await this.link.request({ cmd: 'bridge.remove', bridgeId: this.id, endpointId: ep.id });
+    // A bridge whose worker died is gone with it.
+    if (this.link.alive) await this.link.request({ cmd: 'bridge.remove', bridgeId: this.id, endpointId: ep.id });
     this.forget(ep);
   }
 
@@ -507,21 +746,27 @@ export class BridgeHandle {
     const dir = o.dir ?? this.engine.recordingsDir;
     if (!dir) throw new ConflictError('no recording directory configured');
     const recordingId = `rec-${this.id}-${o.callId}`;
-    await this.link.request({
+    const encoding = o.encoding ?? 'alaw';
+    const startedAt = this.engine.clock.now();
+    const started = await this.link.request({
       cmd: 'record.start',
       recordingId,
       bridgeId: this.id,
       callId: o.callId,
       dir,
-      encoding: o.encoding ?? 'alaw',
+      encoding,
       beep: o.beep ?? false,
-      startedAt: this.engine.clock.now(),
+      startedAt,
     });
-    return new Recording(recordingId, this.link, this.engine);
+    const ledger = this.engine.ledger;
+    const legs = o.legs ?? [...this.members].filter(([, m]) => m.tap === null).map(([ep, m]) => ({ legId: ep.id, side: m.side }));
+    const row = ledger ? { ledger, id: ledger.opened({ callId: o.callId, path: started.path, legs, encoding, startedAt }) } : null;
+    this.engine.trackRecording(recordingId, this.link, started.path);
+    return new Recording(recordingId, this.link, this.engine, started.path, row);
   }
 
   async destroy(): Promise<void> {
-    await this.link.request({ cmd: 'bridge.destroy', bridgeId: this.id });
+    if (this.link.alive) await this.link.request({ cmd: 'bridge.destroy', bridgeId: this.id });
     for (const ep of [...this.members.keys()]) this.forget(ep);
   }
 }
@@ -533,8 +778,16 @@ export class Recording {
     readonly id: string,
     private readonly link: WorkerLink,
     engine: MediaEngine,
+    /** Where the file will be once closed. */
+    readonly path: string,
+    private readonly row: { ledger: RecordingLedger; id: string } | null = null,
   ) {
     this.result = new Promise((resolve) => engine.waitRecording(id, resolve));
+  }
+
+  /** The ledger row id, when the engine keeps a ledger. */
+  get rowId(): string | null {
+    return this.row?.id ?? null;
   }
 
   /** Resolves when the file is closed for whatever reason (stop, ENOSPC, bridge destroyed). */
@@ -542,12 +795,15 @@ export class Recording {
     return this.result;
   }
 
+  /** Pause (silence is recorded and the span marked); the mark is in the ledger at once. */
   async pause(): Promise<void> {
-    await this.link.request({ cmd: 'record.pause', recordingId: this.id });
+    const r = await this.link.request({ cmd: 'record.pause', recordingId: this.id });
+    this.row?.ledger.paused(this.row.id, r.atMs);
   }
 
   async resume(): Promise<void> {
-    await this.link.request({ cmd: 'record.resume', recordingId: this.id });
+    const r = await this.link.request({ cmd: 'record.resume', recordingId: this.id });
+    this.row?.ledger.resumed(this.row.id, r.atMs);
   }
 
   async stop(): Promise<RecordingClosedEvent> {

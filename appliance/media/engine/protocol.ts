@@ -22,6 +22,8 @@ const Id = z.string().min(1).max(128);
 export const AddressSchema = z.object({ address: z.string().min(1).max(64), port: z.number().int().min(1).max(65535) });
 export type Address = z.infer<typeof AddressSchema>;
 const Digit = z.string().regex(/^[0-9*#A-D]$/);
+/** drivers/spandsp/fax.ts FaxModems, repeated so the protocol does not load koffi. */
+export const FaxModemNames = ['v27ter', 'v29', 'v17'] as const;
 
 export const WorkerConfigSchema = z.object({
   index: z.number().int().min(0),
@@ -70,7 +72,23 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('endpoint.remote'), endpointId: Id, remote: AddressSchema }),
   z.object({ cmd: z.literal('endpoint.dtmf'), endpointId: Id, digits: z.array(Digit).min(1).max(64), durationMs: z.number().int().min(40).max(5000) }),
   z.object({ cmd: z.literal('endpoint.close'), endpointId: Id }),
-  z.object({ cmd: z.literal('bridge.create'), bridgeId: Id }),
+  /** Q.24 in-band DTMF detection on a leg's received audio (dtmf/inband.ts), on or off. */
+  z.object({ cmd: z.literal('endpoint.inband-dtmf'), endpointId: Id, on: z.boolean() }),
+  /** A T.30 fax terminal on a leg (fax-session.ts): send `file` (TIFF-F) or receive into it. */
+  z.object({
+    cmd: z.literal('fax.start'),
+    faxId: Id,
+    endpointId: Id,
+    role: z.enum(['caller', 'answerer']),
+    direction: z.enum(['send', 'receive']),
+    file: z.string().min(1),
+    ident: z.string().max(20),
+    modems: z.array(z.enum(FaxModemNames)).min(1),
+    ecm: z.boolean(),
+  }),
+  z.object({ cmd: z.literal('fax.stop'), faxId: Id }),
+  /** `echo`: a lone member hears itself (a diagnostic echo line, calls/diagnostic.ts). */
+  z.object({ cmd: z.literal('bridge.create'), bridgeId: Id, echo: z.boolean().optional() }),
   z.object({ cmd: z.literal('bridge.add'), bridgeId: Id, endpointId: Id, side: z.enum(BridgeSides) }),
   z.object({ cmd: z.literal('bridge.remove'), bridgeId: Id, endpointId: Id }),
   z.object({
@@ -121,6 +139,26 @@ export const LegStatsSchema = z.object({
 });
 export type LegStats = z.infer<typeof LegStatsSchema>;
 
+/** Statistics of a leg whose worker died: nothing could be asked of it. */
+export function lostLegStats(): LegStats {
+  return {
+    packetsSent: 0,
+    packetsReceived: 0,
+    packetsLost: 0,
+    jitterMs: 0,
+    rttMs: null,
+    mos: 0,
+    malformed: 0,
+    foreignDropped: 0,
+    unknownPayload: 0,
+    oversized: 0,
+    ssrcChanges: 0,
+    concealedFrames: 0,
+    lateDropped: 0,
+    dtmfReceived: 0,
+  };
+}
+
 export const TickStatsSchema = z.object({
   ticks: z.number(),
   lateTicks: z.number(),
@@ -152,8 +190,32 @@ export const RecordingClosedSchema = z.object({
   marks: z.array(z.object({ fromMs: z.number(), toMs: z.number() })),
 });
 
+export const FaxDoneSchema = z.object({
+  type: z.literal('fax.done'),
+  faxId: Id,
+  endpointId: Id,
+  ok: z.boolean(),
+  completionCode: z.number().int(),
+  completionText: z.string(),
+  reason: z.enum(['completed', 'stopped', 'endpoint-closed']),
+  pages: z.number().int(),
+  bitRate: z.number().int(),
+  ecm: z.boolean(),
+  remoteIdent: z.string(),
+  seconds: z.number(),
+});
+
 export const WorkerEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('endpoint.dtmf'), endpointId: Id, digit: Digit, durationMs: z.number() }),
+  z.object({
+    type: z.literal('endpoint.dtmf'),
+    endpointId: Id,
+    digit: Digit,
+    durationMs: z.number(),
+    /** Where the digit was heard; absent from older workers (RFC 4733). */
+    source: z.enum(['rfc4733', 'inband']).optional(),
+  }),
+  z.object({ type: z.literal('fax.page'), faxId: Id, endpointId: Id, pages: z.number().int() }),
+  FaxDoneSchema,
   z.object({
     type: z.literal('endpoint.rtcp'),
     endpointId: Id,
@@ -192,5 +254,10 @@ export interface CommandResults {
   'endpoint.close': LegStats;
   'worker.stats': TickStats;
   'record.stop': z.infer<typeof RecordingClosedSchema>;
+  /** The final path the file will have (`.part` until closed). */
+  'record.start': { path: string };
+  /** Offset into the recording where the pause starts / ends, ms. */
+  'record.pause': { atMs: number };
+  'record.resume': { atMs: number };
 }
 export type ResultOf<C extends CommandName> = C extends keyof CommandResults ? CommandResults[C] : null;

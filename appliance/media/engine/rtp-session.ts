@@ -165,7 +165,7 @@ export class RtpSession {
 
   private reportDigit(digit: Digit, durationMs: number): void {
     this.counters.dtmfReceived++;
-    this.opts.emit({ type: 'endpoint.dtmf', endpointId: this.id, digit, durationMs });
+    this.opts.emit({ type: 'endpoint.dtmf', endpointId: this.id, digit, durationMs, source: 'rfc4733' });
   }
 
   /** One datagram on the RTCP port. */

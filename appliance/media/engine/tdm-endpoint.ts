@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import { ConflictError } from '../../core/errors.js';
 import { SILENCE_CODE } from '../codec/g711.js';
 import type { BridgeHandle, MediaEngine, WorkerLink } from './media-engine.js';
-import type { LegStats } from './protocol.js';
+import { lostLegStats, type LegStats } from './protocol.js';
 import { FrameRing, TDM_FRAME_BYTES, type FrameRingStats } from './tdm-ring.js';
 
 /** What the engine needs of a B channel (drivers/types.ts TdmChannel fits). */
@@ -106,7 +106,7 @@ export class TdmEndpoint {
     this.closed = true;
     this.line.off('frame', this.onFrame);
     if (this.bridge) this.bridge.forget(this);
-    const stats = await this.link.request({ cmd: 'endpoint.close', endpointId: this.id });
+    const stats = this.link.alive ? await this.link.request({ cmd: 'endpoint.close', endpointId: this.id }) : lostLegStats();
     this.engine.forgetEndpoint(this.id, this.link);
     this.emitter.removeAllListeners();
     return stats;

@@ -4,8 +4,10 @@
  * the time left until the next deadline, however long the last tick took. When the worker
  * stalls (GC, a busy core) and a deadline passes by a whole period or more, the missed ticks
  * are run back to back (up to `maxCatchUp`) so every leg still sends 50 frames a second; beyond
- * that the schedule is re-anchored and the number of ticks given up is passed to the next tick
- * (recordings pad that much silence, so their length still matches the call). A tick starting more than `lateThresholdMs` after its
+ * that the missed deadlines but the last are given up (no burst) and their number is passed to
+ * the tick that runs (recordings pad that much silence). The schedule never loses phase, so
+ * ticks run + ticks given up = elapsed time / period exactly, and a recording's length matches
+ * the call however late the worker's timers fire. A tick starting more than `lateThresholdMs` after its
  * deadline is counted as late (the figure the media bench reports).
  *
  * Time comes from the injected Clock: the worker passes the system clock, tests ManualClock.
@@ -62,6 +64,16 @@ export class Ticker {
     return this.timer !== null;
   }
 
+  /**
+   * Run now the ticks whose deadlines have passed while the timer is late (a recording's stop
+   * must not close the file before the audio of its last periods is mixed in).
+   */
+  runDue(): void {
+    if (!this.timer || this.clock.monotonic() < this.next) return;
+    this.timer.cancel();
+    this.fire();
+  }
+
   private arm(): void {
     const wait = Math.max(0, this.next - this.clock.monotonic());
     this.timer = this.clock.setTimeout(() => this.fire(), wait);
@@ -75,10 +87,13 @@ export class Ticker {
     let due = 1 + Math.floor(Math.max(0, lateness) / this.periodMs);
     let skipped = 0;
     if (due > this.maxCatchUp + 1) {
-      // Too far behind to catch up: run once and re-anchor.
+      // Too far behind to catch up: give up all but the last missed deadline and run that one.
+      // The schedule keeps its phase (next = deadline of the tick run, not `start`): moving it
+      // to `start` lost the fraction of a period the stall ran past a deadline, up to 20 ms of
+      // recording per stall on a starved worker.
       skipped = due - 1;
       this.stats.skippedTicks += skipped;
-      this.next = start;
+      this.next += skipped * this.periodMs;
       due = 1;
     }
     for (let i = 0; i < due; i++) {

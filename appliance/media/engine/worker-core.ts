@@ -10,7 +10,10 @@
  *   4. every leg sends its frame (or its telephone-event packets).
  *
  * RFC 4733 digits received on a bridged leg are relayed to the other parties as RFC 4733 (at
- * the end of the digit, with its duration) and reported as `endpoint.dtmf`.
+ * the end of the digit, with its duration) and reported as `endpoint.dtmf`. A leg with in-band
+ * detection on (`endpoint.inband-dtmf`, dtmf/inband.ts) also has its received audio searched
+ * for Q.23 tone pairs; a key a phone sends both ways is reported once (dtmf/dedup.ts). A fax
+ * session (fax-session.ts) on a leg hears the leg's audio and replaces what it sends.
  * A leg is an RTP session or a TDM session (tdm-session.ts: an E1 B channel read from and
  * written to shared frame rings); digits relayed to a TDM leg are sent in-band.
  * worker-main.ts runs this in a worker thread with real sockets; tests run it directly.
@@ -23,6 +26,10 @@ import { CallRecording } from '../recorder/recorder.js';
 import type { RecorderFs } from '../recorder/recorder-fs.js';
 import { ToneGenerator } from '../tones/generator.js';
 import { CHINA_TONE_PLAN } from '../tones/tone-plan.js';
+import { DtmfDeduplicator } from '../dtmf/dedup.js';
+import { InbandDtmf } from '../dtmf/inband.js';
+import type { MediaDsp } from './dsp.js';
+import { FaxSession } from './fax-session.js';
 import { mixCodes, openSource, Player } from './player.js';
 import type { Command, CommandResults, TickStats, WorkerEvent } from './protocol.js';
 import { RtpSession } from './rtp-session.js';
@@ -38,12 +45,15 @@ export interface WorkerCoreDeps {
   ticker?: TickerOptions;
   /** Event-loop utilization of the thread (performance.eventLoopUtilization in a worker). */
   loopLoad?: () => { activeMs: number; idleMs: number };
+  /** DTMF receiver and fax terminal (spandsp); without it in-band DTMF and fax are refused. */
+  dsp?: MediaDsp;
 }
 
 interface Leg {
   session: RtpSession | TdmSession;
   output: Uint8Array;
   bridgeId: string | null;
+  inband?: { detector: InbandDtmf; dedup: DtmfDeduplicator } | undefined;
 }
 
 interface ActiveRecording {
@@ -52,6 +62,8 @@ interface ActiveRecording {
   rec: CallRecording;
   beep: ToneGenerator | null;
   closing: Promise<CommandResults['record.stop']> | null;
+  /** Monotonic ms when the recording began taking frames (its length is owed from here). */
+  startMono: number;
   left: Uint8Array;
   right: Uint8Array;
   leftPcm: Int16Array;
@@ -63,6 +75,7 @@ export class WorkerCore {
   private readonly bridges = new Map<string, Bridge>();
   private readonly players = new Map<string, Player>();
   private readonly recordings = new Map<string, ActiveRecording>();
+  private readonly faxes = new Map<string, FaxSession>();
   private readonly ticker: Ticker;
   private readonly beepFrame = new Uint8Array(FRAME_SAMPLES);
 
@@ -118,9 +131,18 @@ export class WorkerCore {
         return null;
       case 'endpoint.close':
         return this.closeEndpoint(cmd.endpointId);
+      case 'endpoint.inband-dtmf':
+        this.setInband(cmd.endpointId, cmd.on);
+        return null;
+      case 'fax.start':
+        this.startFax(cmd);
+        return null;
+      case 'fax.stop':
+        this.endFax(cmd.faxId, 'stopped');
+        return null;
       case 'bridge.create':
         if (this.bridges.has(cmd.bridgeId)) throw new ConflictError(`bridge ${cmd.bridgeId} exists`);
-        this.bridges.set(cmd.bridgeId, new Bridge(cmd.bridgeId));
+        this.bridges.set(cmd.bridgeId, new Bridge(cmd.bridgeId, { echo: cmd.echo ?? false }));
         return null;
       case 'bridge.add': {
         const b = this.bridge(cmd.bridgeId);
@@ -153,12 +175,16 @@ export class WorkerCore {
         return null;
       case 'record.start':
         return this.startRecording(cmd);
-      case 'record.pause':
-        this.recording(cmd.recordingId).rec.pause();
-        return null;
-      case 'record.resume':
-        this.recording(cmd.recordingId).rec.resume();
-        return null;
+      case 'record.pause': {
+        const r = this.recording(cmd.recordingId).rec;
+        r.pause();
+        return { atMs: r.durationMs };
+      }
+      case 'record.resume': {
+        const r = this.recording(cmd.recordingId).rec;
+        r.resume();
+        return { atMs: r.durationMs };
+      }
       case 'record.stop':
         return this.stopRecording(this.recording(cmd.recordingId));
       case 'worker.stats':
@@ -209,11 +235,59 @@ export class WorkerCore {
     return { localAddress: pair.address, localPort: pair.port };
   }
 
+  private dsp(what: string): MediaDsp {
+    if (!this.deps.dsp) throw new ConflictError(`${what} needs the DSP library, which this worker was started without`);
+    return this.deps.dsp;
+  }
+
+  private setInband(endpointId: string, on: boolean): void {
+    const leg = this.leg(endpointId);
+    if (!on) {
+      leg.inband?.detector.close();
+      leg.inband = undefined;
+      return;
+    }
+    if (leg.inband) return;
+    const detector = new InbandDtmf(leg.session.law, this.dsp('in-band DTMF').dtmfDetector, (digit) =>
+      this.onSessionEvent({ type: 'endpoint.dtmf', endpointId, digit, durationMs: 0, source: 'inband' }),
+    );
+    leg.inband = { detector, dedup: new DtmfDeduplicator() };
+  }
+
+  private startFax(cmd: Extract<Command, { cmd: 'fax.start' }>): void {
+    const leg = this.leg(cmd.endpointId);
+    if (this.faxes.has(cmd.faxId)) throw new ConflictError(`fax ${cmd.faxId} exists`);
+    for (const f of this.faxes.values()) if (f.endpointId === cmd.endpointId) throw new ConflictError(`endpoint ${cmd.endpointId} already has fax ${f.id}`);
+    const terminal = this.dsp('fax').faxTerminal({
+      role: cmd.role,
+      direction: cmd.direction,
+      file: cmd.file,
+      ident: cmd.ident,
+      modems: cmd.modems,
+      ecm: cmd.ecm,
+    });
+    const session = new FaxSession(cmd.faxId, cmd.endpointId, leg.session.law, terminal, { direction: cmd.direction }, (pages) =>
+      this.deps.emit({ type: 'fax.page', faxId: cmd.faxId, endpointId: cmd.endpointId, pages }),
+    );
+    this.faxes.set(cmd.faxId, session);
+  }
+
+  private endFax(faxId: string, reason: 'stopped' | 'endpoint-closed' | null): void {
+    const f = this.faxes.get(faxId);
+    if (!f) return;
+    const r = reason ? f.stop(reason) : f.done;
+    if (!r) return;
+    this.faxes.delete(faxId);
+    this.deps.emit({ type: 'fax.done', faxId, endpointId: f.endpointId, ...r });
+  }
+
   /** Session events go out; a received digit is also relayed to the other bridge parties. */
   private onSessionEvent(e: WorkerEvent): void {
     if (e.type === 'endpoint.dtmf') {
       const leg = this.legs.get(e.endpointId);
-      const b = leg?.bridgeId ? this.bridges.get(leg.bridgeId) : undefined;
+      if (leg?.inband && !leg.inband.dedup.accept(e.digit, e.source ?? 'rfc4733', this.deps.clock.monotonic())) return;
+      // An in-band digit already reaches the other parties as audio; only RFC 4733 is relayed.
+      const b = leg?.bridgeId && e.source !== 'inband' ? this.bridges.get(leg.bridgeId) : undefined;
       for (const m of b?.members ?? []) {
         if (m.id === e.endpointId || m.tap !== null) continue;
         this.legs.get(m.id)?.session.sendDtmf([e.digit], Math.max(40, Math.round(e.durationMs)));
@@ -226,6 +300,8 @@ export class WorkerCore {
     const leg = this.leg(id);
     if (leg.bridgeId !== null) this.bridges.get(leg.bridgeId)?.remove(id);
     for (const p of [...this.players.values()]) if (p.endpointId === id) this.endPlay(p.id, 'endpoint-closed');
+    for (const f of [...this.faxes.values()]) if (f.endpointId === id) this.endFax(f.id, 'endpoint-closed');
+    leg.inband?.detector.close();
     this.legs.delete(id);
     const stats = leg.session.stats();
     leg.session.close();
@@ -249,7 +325,7 @@ export class WorkerCore {
     this.deps.emit({ type: 'play.done', playId, endpointId: p.endpointId, reason, error });
   }
 
-  private async startRecording(cmd: Extract<Command, { cmd: 'record.start' }>): Promise<null> {
+  private async startRecording(cmd: Extract<Command, { cmd: 'record.start' }>): Promise<CommandResults['record.start']> {
     this.bridge(cmd.bridgeId);
     if (this.recordings.has(cmd.recordingId)) throw new ConflictError(`recording ${cmd.recordingId} exists`);
     const rec = new CallRecording({ dir: cmd.dir, callId: cmd.callId, encoding: cmd.encoding, startedAt: cmd.startedAt, fs: this.deps.recorderFs });
@@ -260,17 +336,20 @@ export class WorkerCore {
       rec,
       beep: cmd.beep ? new ToneGenerator(CHINA_TONE_PLAN.tones['record-beep'], 'PCMA') : null,
       closing: null,
+      startMono: this.deps.clock.monotonic(),
       left: new Uint8Array(FRAME_SAMPLES),
       right: new Uint8Array(FRAME_SAMPLES),
       leftPcm: new Int16Array(FRAME_SAMPLES),
       rightPcm: new Int16Array(FRAME_SAMPLES),
     });
-    return null;
+    return { path: rec.finalPath };
   }
 
   /** Finalize a recording once (a stop command and a write failure may race). */
   private stopRecording(r: ActiveRecording): Promise<CommandResults['record.stop']> {
     if (r.closing) return r.closing;
+    this.ticker.runDue();
+    this.padOwed(r);
     r.closing = (async () => {
       try {
         const closed = await r.rec.stop();
@@ -293,34 +372,53 @@ export class WorkerCore {
 
   /** One 20 ms media tick; `skipped` ticks were given up before it (recordings pad silence). */
   tick(nowMs: number, skipped = 0): void {
-    if (skipped > 0) this.padRecordings(skipped);
+    if (skipped > 0) this.padRecordings(skipped, nowMs);
     for (const leg of this.legs.values()) {
       leg.session.pull();
+      leg.inband?.detector.push(leg.session.input);
       leg.session.housekeeping(nowMs);
       leg.output.fill(SILENCE_CODE[leg.session.law]);
     }
-    for (const b of this.bridges.values()) this.mixBridge(b);
+    for (const b of this.bridges.values()) this.mixBridge(b, nowMs);
     for (const p of this.players.values()) {
       const leg = this.legs.get(p.endpointId);
       if (!leg) continue;
       if (!p.apply(leg.output)) this.endPlay(p.id, 'finished');
     }
+    for (const f of this.faxes.values()) {
+      const leg = this.legs.get(f.endpointId);
+      if (!leg) continue;
+      f.step(leg.session.input, leg.output);
+      if (f.done) this.endFax(f.id, null);
+    }
     for (const leg of this.legs.values()) leg.session.send(leg.output);
   }
 
-  private padRecordings(frames: number): void {
-    const silentA = new Uint8Array(FRAME_SAMPLES).fill(SILENCE_CODE.PCMA);
-    const silentL = new Int16Array(FRAME_SAMPLES);
+  /**
+   * Ticks given up before the one at `deadline`: deadline − k·20 ms for k = 1..skipped. Each
+   * recording gets a silent frame for those after its start (a tick's frame is the 20 ms up to
+   * its deadline, so a recording takes the frames of deadlines after it began).
+   */
+  private padRecordings(skipped: number, deadline: number): void {
     for (const r of this.recordings.values()) {
       if (r.closing) continue;
-      for (let i = 0; i < frames; i++) {
-        if (r.rec.encoding === 'alaw') r.rec.pushAlaw(silentA, silentA);
-        else r.rec.pushLinear(silentL, silentL);
-      }
+      const after = Math.ceil((deadline - r.startMono) / FRAME_MS) - 1;
+      padSilence(r.rec, Math.max(0, Math.min(skipped, after)));
     }
   }
 
-  private mixBridge(b: Bridge): void {
+  /**
+   * A stop that arrives while the worker is behind (its tick timer late) would close the file
+   * short of the time the recording ran: the overdue ticks are run first (runDue), and what is
+   * still owed (less than a period, or a stall beyond catch-up) is written as silence, so a
+   * recording's length is the wall time from its start to its stop.
+   */
+  private padOwed(r: ActiveRecording): void {
+    const owed = Math.floor((this.deps.clock.monotonic() - r.startMono) / FRAME_MS) - Math.round(r.rec.durationMs / FRAME_MS);
+    if (owed > 0 && r.rec.isRecording) padSilence(r.rec, owed);
+  }
+
+  private mixBridge(b: Bridge, deadline: number): void {
     const members = b.members;
     if (members.length === 0) return;
     for (const m of members) {
@@ -330,7 +428,8 @@ export class WorkerCore {
     b.mix();
     let beep: Uint8Array | null = null;
     for (const r of this.recordings.values()) {
-      if (r.bridgeId !== b.id || r.closing) continue;
+      // A late worker catching up runs ticks whose frames precede the recording's start.
+      if (r.bridgeId !== b.id || r.closing || deadline <= r.startMono) continue;
       if (r.rec.failed) {
         this.onRecordingFailed(r, r.rec.failed);
         continue;
@@ -354,6 +453,7 @@ export class WorkerCore {
   async shutdown(): Promise<void> {
     this.stop();
     for (const r of [...this.recordings.values()]) await this.stopRecording(r).catch(() => undefined);
+    for (const id of [...this.faxes.keys()]) this.endFax(id, 'stopped');
     for (const id of [...this.legs.keys()]) this.closeEndpoint(id);
   }
 
@@ -361,6 +461,18 @@ export class WorkerCore {
   static errorOf(err: unknown): { code: string; message: string } {
     const e = err instanceof AppError ? err : toAppError(err);
     return { code: e.code, message: e.message };
+  }
+}
+
+/** One G.711 frame: 160 samples at 8 kHz. */
+const FRAME_MS = 20;
+const SILENT_A = new Uint8Array(FRAME_SAMPLES).fill(SILENCE_CODE.PCMA);
+const SILENT_L = new Int16Array(FRAME_SAMPLES);
+
+function padSilence(rec: CallRecording, frames: number): void {
+  for (let i = 0; i < frames; i++) {
+    if (rec.encoding === 'alaw') rec.pushAlaw(SILENT_A, SILENT_A);
+    else rec.pushLinear(SILENT_L, SILENT_L);
   }
 }
 

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../core/clock.js';
 import { nodeRecorderFs } from '../recorder/recorder-fs.js';
+import { spandspDsp } from './dsp.js';
 import { PROTOCOL_VERSION, RequestSchema, WorkerConfigSchema, type WorkerEvent, type WorkerMessage } from './protocol.js';
 import { UdpSocketFactory } from './udp.js';
 import { WorkerCore } from './worker-core.js';
@@ -23,6 +24,7 @@ const core = new WorkerCore({
   sockets: new UdpSocketFactory({ min: config.rtpPortMin, max: config.rtpPortMax }, config.bindAddress),
   recorderFs: nodeRecorderFs,
   emit,
+  dsp: spandspDsp(),
   ticker: { periodMs: config.tickMs, lateThresholdMs: config.lateThresholdMs },
   loopLoad: () => {
     const u = performance.eventLoopUtilization();

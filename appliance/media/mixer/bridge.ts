@@ -10,6 +10,8 @@
  *
  * For the recorder, `sideCodes` / `sideLinear` give the caller (left) and agent (right)
  * channels: the parties on that side, plus a barging supervisor on the agent side.
+ *
+ * An echo bridge (`echo: true`, the diagnostic echo line) sends a lone member its own input.
  */
 import {
   ALAW_TO_LINEAR,
@@ -39,11 +41,14 @@ const ENCODE: Readonly<Record<G711Law, Readonly<Uint8Array>>> = { PCMA: LINEAR_T
 
 export class Bridge {
   readonly id: string;
+  /** A lone member hears its own input (an echo test line); with two or more, no effect. */
+  readonly echo: boolean;
   private readonly slots: BridgeSlot[] = [];
   private readonly sideAcc = new Int32Array(FRAME_SAMPLES);
 
-  constructor(id: string) {
+  constructor(id: string, o: { echo?: boolean } = {}) {
     this.id = id;
+    this.echo = o.echo ?? false;
   }
 
   get members(): readonly BridgeSlot[] {
@@ -104,7 +109,8 @@ export class Bridge {
     if (s.length === 0) return;
     if (s.length === 1) {
       const only = s[0] as BridgeSlot;
-      only.output.fill(SILENCE_CODE[only.law]);
+      if (this.echo) only.output.set(only.input);
+      else only.output.fill(SILENCE_CODE[only.law]);
       return;
     }
     if (this.isPair) {

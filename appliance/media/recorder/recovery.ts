@@ -32,42 +32,48 @@ export async function recoverInterrupted(dir: string, fs: RecorderFs = nodeRecor
   const parts: string[] = [];
   await findParts(fs, dir, parts);
   const out: RecordingClosed[] = [];
-  for (const part of parts.sort()) {
-    const finalPath = part.slice(0, -'.part'.length);
-    const callId = path.basename(finalPath, '.wav');
-    try {
-      const r = await repairWavFile(part);
-      await fs.rename(part, finalPath);
-      await fs.syncDir(path.dirname(finalPath));
-      const { sha256, size } = await hashFile(fs, finalPath);
-      out.push({
-        callId,
-        path: finalPath,
-        outcome: 'interrupted',
-        reason: 'crash',
-        sha256,
-        durationMs: r.durationMs,
-        size,
-        encoding: (await readFormat(fs, finalPath)) === 'pcm16' ? 'pcm16' : 'alaw',
-        marks: [],
-      });
-    } catch (err) {
-      const broken = `${finalPath}.broken`;
-      await fs.rename(part, broken).catch(() => undefined);
-      out.push({
-        callId,
-        path: broken,
-        outcome: 'failed',
-        reason: `unreadable: ${err instanceof Error ? err.message : String(err)}`,
-        sha256: '',
-        durationMs: 0,
-        size: 0,
-        encoding: 'alaw',
-        marks: [],
-      });
-    }
-  }
+  for (const part of parts.sort()) out.push(await recoverPart(part, 'crash', fs));
   return out;
+}
+
+/**
+ * Repair one `.wav.part` left open (by a crash at start-up scan, or by a media worker that died
+ * under its calls): header fixed, renamed to `.wav`, hashed; `reason` says what interrupted it.
+ */
+export async function recoverPart(part: string, reason: string, fs: RecorderFs = nodeRecorderFs): Promise<RecordingClosed> {
+  const finalPath = part.slice(0, -'.part'.length);
+  const callId = path.basename(finalPath, '.wav');
+  try {
+    const r = await repairWavFile(part);
+    await fs.rename(part, finalPath);
+    await fs.syncDir(path.dirname(finalPath));
+    const { sha256, size } = await hashFile(fs, finalPath);
+    return {
+      callId,
+      path: finalPath,
+      outcome: 'interrupted',
+      reason,
+      sha256,
+      durationMs: r.durationMs,
+      size,
+      encoding: (await readFormat(fs, finalPath)) === 'pcm16' ? 'pcm16' : 'alaw',
+      marks: [],
+    };
+  } catch (err) {
+    const broken = `${finalPath}.broken`;
+    await fs.rename(part, broken).catch(() => undefined);
+    return {
+      callId,
+      path: broken,
+      outcome: 'failed',
+      reason: `unreadable: ${err instanceof Error ? err.message : String(err)}`,
+      sha256: '',
+      durationMs: 0,
+      size: 0,
+      encoding: 'alaw',
+      marks: [],
+    };
+  }
 }
 
 async function readFormat(fs: RecorderFs, file: string): Promise<string> {

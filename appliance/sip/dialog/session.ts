@@ -25,10 +25,11 @@
  *  SHOULD terminate the dialog").
  */
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { TransactionError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { Contact, Headers, SipRequest, SipResponse, Via, type NameAddr, type Uri } from '../message/index.js';
+import { Contact, Headers, isSipUri, SipRequest, SipResponse, Via, type NameAddr, type Uri } from '../message/index.js';
 import {
   newBranch,
   newTag,
@@ -40,9 +41,10 @@ import {
 } from '../transaction/index.js';
 import { responseDestination, viaTransport, type Source, type TransportProtocol } from '../transport/index.js';
 import { Dialog, responseDialogKey, type NextHop } from './dialog.js';
+import { parseReferTo, sipfrag, type ReferRequest } from './refer.js';
 import { expiryMs, formatSessionExpires, parseSessionExpires, uasSessionTimer, type Negotiated, type SessionTimerConfig } from './session-timer.js';
 
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER';
 
 /** Where the UA keeps dialogs so in-dialog requests find their session (sip/ua/dialog-table.ts). */
 export interface DialogRegistry {
@@ -59,6 +61,16 @@ export interface SessionDeps {
   t2: number;
   /** Supported option tags we add (timer). */
   sessionTimer?: SessionTimerConfig;
+}
+
+/**
+ * Answers a 401/407 to a request we sent (RFC 3261 §22.2: "the client SHOULD retry the request,
+ * this time including its credentials"). `authorize` gets the challenge and the request about to
+ * be re-sent (its CSeq already bumped) and returns the credentials header, or null when it has
+ * none for that realm. sip/trunks gives one per trunk (client-digest.ts).
+ */
+export interface ClientAuth {
+  authorize(challenge: SipResponse, request: SipRequest): [name: 'Authorization' | 'Proxy-Authorization', value: string] | null;
 }
 
 /** The answer to an SDP offer in a re-INVITE / UPDATE / ACK. */
@@ -82,6 +94,8 @@ export interface SessionEvents {
   /** UAS: the caller cancelled before we answered. */
   cancelled: [];
   info: [{ contentType: string; body: Buffer }];
+  /** A REFER (RFC 3515) answered 202, its first NOTIFY (100 Trying) sent; call control carries it out. */
+  refer: [ReferRequest];
   /** The session is over (BYE, failure, cancel, no ACK…). Emitted once. */
   ended: [EndInfo];
 }
@@ -90,7 +104,8 @@ const SDP = 'application/sdp';
 
 export class InviteSession {
   readonly role: 'uas' | 'uac';
-  readonly invite: SipRequest;
+  /** The INVITE as last sent (UAC: the one carrying credentials after a challenge). */
+  private currentInvite: SipRequest;
   /** The dialog that won (the first confirmed one); early dialogs are kept in `early`. */
   dialog: Dialog | null = null;
   /** Handler for offers inside the dialog (re-INVITE, UPDATE); set by the channel. */
@@ -117,10 +132,14 @@ export class InviteSession {
   private theirInvitePending = false;
   private timer: Negotiated | null = null;
   private timerHandle: TimerHandle | null = null;
+  /** UAC: credentials for a challenge, the hop the INVITE goes to, and the challenges answered so far. */
+  private auth: ClientAuth | null = null;
+  private hop: NextHop | null = null;
+  private challenges = 0;
 
   private constructor(role: 'uas' | 'uac', invite: SipRequest, deps: SessionDeps, localContact: Contact, protocol: TransportProtocol) {
     this.role = role;
-    this.invite = invite;
+    this.currentInvite = invite;
     this.deps = deps;
     this.localContact = localContact;
     this.protocol = protocol;
@@ -141,7 +160,7 @@ export class InviteSession {
   /** Send an INVITE out of any dialog. */
   static outgoing(
     deps: SessionDeps,
-    o: { requestUri: Uri; from: NameAddr; to: NameAddr; contact: Contact; hop: NextHop; sdp: string; headers?: ReadonlyArray<[string, string]>; callId?: string },
+    o: { requestUri: Uri; from: NameAddr; to: NameAddr; contact: Contact; hop: NextHop; sdp: string; headers?: ReadonlyArray<[string, string]>; callId?: string; auth?: ClientAuth },
   ): InviteSession {
     const h = new Headers();
     h.append('Max-Forwards', 70);
@@ -163,6 +182,9 @@ export class InviteSession {
     const invite = new SipRequest('INVITE', o.requestUri, h, Buffer.from(o.sdp));
     const s = new InviteSession('uac', invite, deps, o.contact, o.hop.protocol);
     s.ourInvitePending = true;
+    s.auth = o.auth ?? null;
+    s.hop = o.hop;
+    s.addVia(invite, o.hop.protocol);
     try {
       s.clientTx = deps.layer.sendRequest(invite, o.hop, s.inviteUser()) as InviteClientTransaction;
     } catch (err) {
@@ -187,6 +209,33 @@ export class InviteSession {
     } catch (err) {
       this.log.error({ err, event }, 'session listener failed');
     }
+  }
+
+  /** The INVITE that created the session (UAC: as last sent, with credentials after a challenge). */
+  get invite(): SipRequest {
+    return this.currentInvite;
+  }
+
+  /**
+   * Whether an in-dialog request from `host` comes from the peer this session talks to
+   * (RELIABILITY.md S10): the INVITE's source (UAS), the address we send to (UAC), the remote
+   * target or the first Route. True when any of those is a name rather than an IP literal (a
+   * name cannot be compared with a source address without DNS).
+   */
+  fromPeer(host: string): boolean {
+    const norm = (h: string): string => h.replace(/^\[|\]$/g, '').replace(/^::ffff:/i, '').toLowerCase();
+    const known: string[] = [];
+    if (this.serverTx) known.push(this.serverTx.source.host);
+    if (this.hop) known.push(this.hop.host);
+    const d = this.dialog ?? [...this.early.values()][0] ?? null;
+    if (d) {
+      const target = d.remoteTarget;
+      if (isSipUri(target)) known.push(target.host);
+      const route = d.routeSet[0]?.uri;
+      if (route && isSipUri(route)) known.push(route.host);
+    }
+    const want = norm(host);
+    return known.some((k) => norm(k) === want || isIP(norm(k)) === 0);
   }
 
   /** Where the INVITE came from (UAS). */
@@ -340,6 +389,9 @@ export class InviteSession {
         this.emit('info', { contentType: (req.contentType() ?? '').split(';')[0]!.trim().toLowerCase(), body: req.body });
         return;
       }
+      case 'REFER':
+        this.receiveRefer(req, tx, dialog);
+        return;
       default:
         respond(tx, 405, undefined, [['Allow', ALLOW]]);
     }
@@ -473,6 +525,55 @@ export class InviteSession {
     tx.respond(res);
   }
 
+  /**
+   * RFC 3515 §2.4.2: "A UA accepting a well-formed REFER request SHOULD request approval from the
+   * user before proceeding" — approval is call control's listener; without one the REFER is
+   * declined (603). Accepted: 202, then §2.4.5 "the notifier MUST send a NOTIFY ... immediately
+   * ... [with] SIP/2.0 100 Trying" before the listener hears of it.
+   */
+  private receiveRefer(req: SipRequest, tx: ServerTransactionAny, dialog: Dialog): void {
+    const parsed = parseReferTo(req);
+    if (!parsed.ok) {
+      respond(tx, parsed.status, parsed.reason);
+      return;
+    }
+    if (this.over || this.emitter.listenerCount('refer') === 0) {
+      respond(tx, 603, 'Declined');
+      return;
+    }
+    const res = tx.createResponse(202, 'Accepted');
+    res.headers.appendTyped('contact', this.localContact.clone());
+    tx.respond(res);
+    // §2.4.6: with several REFERs in a dialog "the NOTIFY MUST contain an id parameter [equal to] the CSeq sequence number of the REFER".
+    const id = req.cseq()?.seq ?? 0;
+    let finished = false;
+    const notify = async (status: number, reason: string): Promise<number> => {
+      if (finished) return 481;
+      const final = status >= 200;
+      finished = final;
+      const n = dialog.createRequest('NOTIFY', {
+        body: Buffer.from(sipfrag(status, reason)),
+        contentType: 'message/sipfrag;version=2.0',
+        headers: [
+          ['Event', `refer;id=${id}`],
+          // §2.4.7 / RFC 6665 §4.1.3: the final NOTIFY ends the implicit subscription.
+          ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
+        ],
+      });
+      const r = await this.request(dialog, n);
+      return r.status;
+    };
+    void notify(100, 'Trying');
+    this.emit('refer', {
+      request: req,
+      target: parsed.target,
+      uri: parsed.uri,
+      replaces: parsed.replaces,
+      referredBy: req.headers.get('referred-by') ?? null,
+      notify,
+    });
+  }
+
   // ---------- internals: UAC ----------
 
   private inviteUser(): ClientTransactionUser {
@@ -530,8 +631,44 @@ export class InviteSession {
       this.emit('answered', res);
       return;
     }
+    if ((res.status === 401 || res.status === 407) && this.retryWithCredentials(res)) return;
     this.ourInvitePending = false;
     this.end({ by: 'remote', status: res.status, reason: res.reason, ...causeOf(res) });
+  }
+
+  /**
+   * RFC 3261 §22.2: "When a UAC resubmits a request with its credentials after receiving a 401
+   * (Unauthorized) or 407 (Proxy Authentication Required) response, it MUST increment the CSeq
+   * header field value as it would normally when sending an updated request" — same Call-ID,
+   * From (and tag), To and body, a new transaction (new branch). The ACK for the 401/407 was sent
+   * by the old transaction (§17.1.1.3). §8.1.3.5 / §22.2: a challenge to credentials we already
+   * sent (not `stale`) means they are wrong; we stop there instead of looping.
+   */
+  private retryWithCredentials(res: SipResponse): boolean {
+    if (!this.auth || !this.hop || this.over || this.cancelRequested || this.challenges >= 2) return false;
+    const stale = /\bstale\s*=\s*"?true/i.test([...res.headers.getAll('www-authenticate'), ...res.headers.getAll('proxy-authenticate')].join(','));
+    if (this.challenges > 0 && !stale) return false;
+    const h = this.currentInvite.headers.clone();
+    h.delete('via');
+    h.delete('authorization');
+    h.delete('proxy-authorization');
+    const cseq = this.currentInvite.cseq();
+    h.delete('cseq');
+    h.appendTyped('cseq', { seq: (cseq?.seq ?? 0) + 1, method: 'INVITE' });
+    const next = new SipRequest('INVITE', this.currentInvite.uri, h, this.currentInvite.body);
+    const creds = this.auth.authorize(res, next);
+    if (!creds) return false;
+    next.headers.append(creds[0], creds[1]);
+    this.challenges++;
+    this.currentInvite = next;
+    this.log.info({ status: res.status, attempt: this.challenges }, 'INVITE challenged: resending with credentials');
+    this.addVia(next, this.hop.protocol);
+    try {
+      this.clientTx = this.deps.layer.sendRequest(next, this.hop, this.inviteUser()) as InviteClientTransaction;
+    } catch {
+      return false;
+    }
+    return true;
   }
 
   private hopOf(key: string): NextHop {
@@ -545,14 +682,26 @@ export class InviteSession {
     this.sendRequestStateless(ack, d.nextHop());
   }
 
+  /**
+   * Our top Via (§8.1.1.7, with RFC 3581 rport). The sent-by is the transport's address unless
+   * that is a wildcard (0.0.0.0, ::): then the host of our Contact, which the UA chose as the
+   * address this peer reaches (sip/ua/advertise.ts).
+   */
+  private addVia(req: SipRequest, protocol: TransportProtocol): void {
+    if (req.topVia()) return;
+    const transport = this.deps.layer.transport(protocol);
+    if (!transport) return;
+    const local = transport.localAddress();
+    const wildcard = local.host === '0.0.0.0' || local.host === '::' || local.host === '[::]';
+    const host = wildcard && isSipUri(this.localContact.uri) ? this.localContact.uri.host : local.host;
+    req.headers.prependTyped('via', new Via(viaTransport(protocol), host, local.port, new Map([['branch', newBranch()], ['rport', null]])));
+  }
+
   private sendRequestStateless(req: SipRequest, hop: NextHop | null): void {
     if (!hop) return;
     const transport = this.deps.layer.transport(hop.protocol);
     if (!transport) return;
-    if (!req.topVia()) {
-      const local = transport.localAddress();
-      req.headers.prependTyped('via', new Via(viaTransport(hop.protocol), local.host, local.port, new Map([['branch', newBranch()], ['rport', null]])));
-    }
+    this.addVia(req, hop.protocol);
     this.deps.layer.sendStateless(req, hop).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'stateless send failed'));
   }
 
@@ -573,6 +722,7 @@ export class InviteSession {
         return;
       }
       try {
+        this.addVia(req, hop.protocol);
         this.deps.layer.sendRequest(req, hop, {
           onResponse: (res) => {
             if (res.status < 200) return;

@@ -29,10 +29,14 @@ export class UdpTransport implements Transport {
   private handler: MessageHandler | null = null;
   private readonly socket: Socket;
   private readonly opts: UdpTransportOptions;
+  /** The bound address: fixed once bound, and asked for per message (socket.address() is a native call each time). */
+  private readonly local: HostPort;
 
   private constructor(socket: Socket, opts: UdpTransportOptions) {
     this.socket = socket;
     this.opts = opts;
+    const a = socket.address();
+    this.local = { host: a.address, port: a.port };
     socket.on('message', (buf, rinfo) => this.onDatagram(buf, { host: rinfo.address, port: rinfo.port }));
     // ICMP errors on a connectionless socket surface here; they must not crash the process.
     socket.on('error', () => undefined);
@@ -50,8 +54,7 @@ export class UdpTransport implements Transport {
   }
 
   localAddress(): HostPort {
-    const a = this.socket.address();
-    return { host: a.address, port: a.port };
+    return { ...this.local };
   }
 
   onMessage(handler: MessageHandler): void {

@@ -8,7 +8,8 @@
  *                                  likewise, without an answer
  *   INVITE without a To tag      → 422 if its Session-Expires is below our Min-SE (RFC 4028
  *                                  §8.1), else a new InviteSession for the call handler
- *   BYE / UPDATE / INFO without a To tag → 481 (they only exist inside a dialog)
+ *   BYE / UPDATE / INFO / REFER without a To tag → 481 (they only exist inside a dialog; a
+ *                                  REFER in a dialog is the session's, RFC 3515 transfer)
  *   CANCEL                       → the endpoint answers it; the session hears `cancelledByPeer`
  *
  * Outgoing INVITEs start here too (`invite`), with a Contact naming our transport address.
@@ -17,11 +18,12 @@ import type { Clock } from '../../core/clock.js';
 import type { TransactionError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { Dialog, requestDialogKey, type NextHop } from '../dialog/dialog.js';
-import { InviteSession, type DialogRegistry, type SessionDeps } from '../dialog/session.js';
+import { InviteSession, type ClientAuth, type DialogRegistry, type SessionDeps } from '../dialog/session.js';
 import { MIN_SE_FLOOR, parseSessionExpires, type SessionTimerConfig } from '../dialog/session-timer.js';
 import { Contact, sipUri, type NameAddr, type SipRequest, type Uri } from '../message/index.js';
 import type { InviteServerTransaction, ServerTransactionAny } from '../transaction/index.js';
 import type { Source, TransportProtocol } from '../transport/index.js';
+import { advertisedHost, type InterfaceTable } from './advertise.js';
 import type { RequestHandler, SipEndpoint } from './endpoint.js';
 
 /** What the registrar module gives the UA (sip/registrar implements it). */
@@ -44,7 +46,20 @@ export interface UserAgentOptions {
   sessionTimer?: SessionTimerConfig;
   /** User part of our Contact (default "hotline"). */
   contactUser?: string;
+  /** config.sip.advertisedAddress: the host written in Contact (else chosen per peer, advertise.ts). */
+  advertisedAddress?: string | null;
+  /** The interface table advertise.ts reads (tests). */
+  interfaces?: () => InterfaceTable;
+  /**
+   * Who may send requests outside a dialog other than INVITE and REGISTER (RELIABILITY.md S10:
+   * MESSAGE, REFER, SUBSCRIBE… are challenged, never answered unauthenticated): the same guard
+   * as the call handler's (trunk ACL, else Digest). Without one they are answered as before.
+   */
+  guard?: { check(req: SipRequest, source: Source): { ok: true } | { ok: false; status: number; headers: ReadonlyArray<[string, string]> } };
 }
+
+/** Out-of-dialog methods the UA takes only to challenge them (S10); once authenticated they get `OUT_OF_DIALOG_STATUS`. */
+const CHALLENGED_ONLY = ['MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'PRACK'] as const;
 
 /** Body types the UA takes: SDP, and INFO's DTMF (application/dtmf-relay, application/dtmf). */
 export const UA_ACCEPT = ['application/sdp', 'application/dtmf-relay', 'application/dtmf'] as const;
@@ -61,7 +76,7 @@ export class UserAgent implements RequestHandler, DialogRegistry {
   constructor(opts: UserAgentOptions) {
     this.opts = opts;
     this.log = opts.log.child({ mod: 'sip.ua' });
-    this.methods = ['INVITE', 'BYE', 'UPDATE', 'INFO', ...(opts.registrar ? ['REGISTER'] : [])];
+    this.methods = ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', ...(opts.registrar ? ['REGISTER'] : []), ...(opts.guard ? CHALLENGED_ONLY : [])];
   }
 
   /** The endpoint this UA answers for (set once, after SipEndpoint.listen). */
@@ -83,6 +98,11 @@ export class UserAgent implements RequestHandler, DialogRegistry {
     if (e?.dialog === dialog) this.dialogs.delete(dialog.key);
   }
 
+  /** The session of a dialog by its key (RFC 3891 Replaces names a dialog: sip/dialog/refer.ts replacedDialogKey). */
+  sessionOf(key: string): InviteSession | null {
+    return this.dialogs.get(key)?.session ?? null;
+  }
+
   sessionDeps(): SessionDeps {
     const ep = this.requireEndpoint();
     return {
@@ -96,18 +116,31 @@ export class UserAgent implements RequestHandler, DialogRegistry {
     };
   }
 
-  /** Our Contact for a transport: sip:user@host:port[;transport=tcp]. */
-  contact(protocol: TransportProtocol): Contact {
+  /**
+   * Our Contact for a transport: sip:user@host:port[;transport=tcp]. The host is one `peer` can
+   * reach (advertise.ts), never a wildcard bind address.
+   */
+  contact(protocol: TransportProtocol, peer: string | null = null): Contact {
     const ep = this.requireEndpoint();
     const addr = ep.address(protocol) ?? ep.transports[0]?.localAddress() ?? { host: '127.0.0.1', port: 5060 };
     const params = new Map<string, string | null>();
     if (protocol !== 'udp') params.set('transport', protocol);
-    return new Contact(sipUri({ user: this.opts.contactUser ?? 'hotline', host: addr.host, port: addr.port, params }));
+    return new Contact(sipUri({ user: this.opts.contactUser ?? 'hotline', host: this.hostFor(peer, addr.host), port: addr.port, params }));
+  }
+
+  /** Our address as `peer` should see it (Contact, From/To domains, SDP when the media engine binds the same wildcard). */
+  hostFor(peer: string | null, bound?: string): string {
+    const ep = this.requireEndpoint();
+    const host = bound ?? ep.transports[0]?.localAddress().host ?? '127.0.0.1';
+    return advertisedHost(host, peer, {
+      ...(this.opts.advertisedAddress ? { configured: this.opts.advertisedAddress } : {}),
+      ...(this.opts.interfaces ? { interfaces: this.opts.interfaces } : {}),
+    });
   }
 
   /** Place a call: an INVITE to `requestUri` sent to `hop`. */
-  invite(o: { requestUri: Uri; from: NameAddr; to: NameAddr; hop: NextHop; sdp: string; headers?: ReadonlyArray<[string, string]> }): InviteSession {
-    return InviteSession.outgoing(this.sessionDeps(), { ...o, contact: this.contact(o.hop.protocol) });
+  invite(o: { requestUri: Uri; from: NameAddr; to: NameAddr; hop: NextHop; sdp: string; headers?: ReadonlyArray<[string, string]>; auth?: ClientAuth }): InviteSession {
+    return InviteSession.outgoing(this.sessionDeps(), { ...o, contact: this.contact(o.hop.protocol, o.hop.host) });
   }
 
   onRequest(req: SipRequest, tx: ServerTransactionAny, endpoint: SipEndpoint): void {
@@ -124,11 +157,20 @@ export class UserAgent implements RequestHandler, DialogRegistry {
         endpoint.respond(tx, 481);
         return;
       }
+      // S10: matching dialog identifiers are not enough — a request from another source is challenged (or refused without a guard).
+      if (!hit.session.fromPeer(tx.source.host)) {
+        const verdict = this.opts.guard?.check(req, tx.source) ?? { ok: false as const, status: 403, headers: [] };
+        if (!verdict.ok) {
+          this.log.warn({ method: req.method, source: tx.source.host }, 'in-dialog request from a foreign source');
+          endpoint.respond(tx, verdict.status, undefined, verdict.headers);
+          return;
+        }
+      }
       hit.session.receiveRequest(req, tx, hit.dialog);
       return;
     }
     if (req.method !== 'INVITE') {
-      endpoint.respond(tx, 481);
+      this.outOfDialog(req, tx, endpoint);
       return;
     }
     const st = this.opts.sessionTimer;
@@ -143,12 +185,30 @@ export class UserAgent implements RequestHandler, DialogRegistry {
       return;
     }
     const itx = tx as InviteServerTransaction;
-    const session = InviteSession.incoming(req, itx, this.sessionDeps(), this.contact(tx.transport.protocol));
+    const session = InviteSession.incoming(req, itx, this.sessionDeps(), this.contact(tx.transport.protocol, tx.source.host));
     this.pendingInvites.set(itx, session);
     itx.onTransition((_from, to) => {
       if (to === 'accepted' || to === 'completed' || to === 'terminated') this.pendingInvites.delete(itx);
     });
     this.opts.invites.onInvite(session, req, this);
+  }
+
+  /**
+   * A request that only exists inside a dialog (BYE, UPDATE, INFO, REFER, NOTIFY, PRACK) or that
+   * the appliance does not serve (MESSAGE, SUBSCRIBE, PUBLISH), outside any dialog. S10: it is
+   * challenged first, so nobody learns anything without credentials; authenticated, it gets
+   * §12.2.2 481 (no such dialog), 489 Bad Event for SUBSCRIBE (RFC 6665 §4.2.1.2: no event
+   * package is served) and 405 for MESSAGE / PUBLISH.
+   */
+  private outOfDialog(req: SipRequest, tx: ServerTransactionAny, endpoint: SipEndpoint): void {
+    const verdict = this.opts.guard?.check(req, tx.source);
+    if (verdict && !verdict.ok) {
+      endpoint.respond(tx, verdict.status, undefined, verdict.headers);
+      return;
+    }
+    if (req.method === 'SUBSCRIBE') endpoint.respond(tx, 489, 'Bad Event');
+    else if (req.method === 'MESSAGE' || req.method === 'PUBLISH') endpoint.respond(tx, 405, undefined, [['Allow', 'INVITE, ACK, CANCEL, OPTIONS, BYE, UPDATE, INFO, REFER']]);
+    else endpoint.respond(tx, 481);
   }
 
   onCancel(target: InviteServerTransaction): void {

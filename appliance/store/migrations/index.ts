@@ -18,6 +18,13 @@ import { m0012_workorders_2 } from './0012-workorders-2.js';
 import { m0013_reports } from './0013-reports.js';
 import { m0014_outage_notify } from './0014-outage-notify.js';
 import { m0015_sla_escalation } from './0015-sla-escalation.js';
+import { m0016_diagnostic_routes } from './0016-diagnostic-routes.js';
+import { m0017_trunks } from './0017-trunks.js';
+import { m0018_ivr_call_records } from './0018-ivr-call-records.js';
+import { m0019_call_transfers } from './0019-call-transfers.js';
+import { m0020_recordings } from './0020-recordings.js';
+import { m0021_ivr_voicemail } from './0021-ivr-voicemail.js';
+import { m0022_customer_history_deliveries } from './0022-customer-history-deliveries.js';
 
 export interface Migration {
   version: number;
@@ -26,4 +33,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar, m0011_calls, m0012_workorders_2, m0013_reports, m0014_outage_notify, m0015_sla_escalation];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar, m0011_calls, m0012_workorders_2, m0013_reports, m0014_outage_notify, m0015_sla_escalation, m0016_diagnostic_routes, m0017_trunks, m0018_ivr_call_records, m0019_call_transfers, m0020_recordings, m0021_ivr_voicemail, m0022_customer_history_deliveries];
