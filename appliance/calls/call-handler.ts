@@ -188,8 +188,9 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
       this.log.info({ status: prepared.status, reason: prepared.reason }, 'offer refused');
       return;
     }
-    // Feature codes (agent login/logout/break, feature-codes.ts) come before any route.
-    const feature = this.features?.match(called.number);
+    // Feature codes (agent login/logout/break, feature-codes.ts) come before any route — for the
+    // appliance's own phones only: a carrier caller dialling *21 is routed like any number.
+    const feature = admitted.trunk ? undefined : this.features?.match(called.number);
     if (feature && this.features) {
       await this.features.handle(feature, ch, caller.number);
       return;

@@ -32,6 +32,7 @@ import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../sip/ua/user-agent.js';
 import { openStore } from '../store/database.js';
 import { CallHandler } from './call-handler.js';
 import { SqliteCallStore } from './call-store.js';
+import { DEFAULT_FEATURE_CODES, FeatureCodes } from './feature-codes.js';
 import { GatewayRegistry } from './gateway.js';
 import { OutboundDialer } from './outbound-dialer.js';
 import { OutboundPolicy, OutboundRouteSchema } from './outbound-routes.js';
@@ -258,4 +259,28 @@ serial('an extension-to-extension call is unchanged and a trunk caller can never
   await until('the carrier’s call to a PSTN number closed', () => count(carrier, 'CALL_CLOSED') > closedC);
   t.regex(String(carrier.events.filter((e) => e.type === 'CALL_CLOSED').at(-1)!.param), /404/, 'trunk → trunk is not routed: 404');
   t.is(events.filter((e) => e.type === 'call.outbound.routed').length, routedBefore);
+});
+
+serial('a carrier caller dialling an agent feature code (*21) is routed like any number, never a login', async (t) => {
+  const asked: string[] = [];
+  handler.useFeatureCodes(
+    new FeatureCodes(DEFAULT_FEATURE_CODES, {
+      log,
+      agents: {
+        agentForExtension: (ext) => {
+          asked.push(ext);
+          return ext;
+        },
+        statusOf: () => 'logged-out',
+        setStatus: (id) => asked.push(`set:${id}`),
+      },
+    }),
+  );
+  const closedC = count(carrier, 'CALL_CLOSED');
+  const establishedC = count(carrier, 'CALL_ESTABLISHED');
+  await carrier.command('dial', `sip:${DEFAULT_FEATURE_CODES.login}@127.0.0.1:${appPort}`);
+  await until('the carrier’s *21 call closed', () => count(carrier, 'CALL_CLOSED') > closedC);
+  t.is(count(carrier, 'CALL_ESTABLISHED'), establishedC, 'not answered with a confirmation beep');
+  t.regex(String(carrier.events.filter((e) => e.type === 'CALL_CLOSED').at(-1)!.param), /404/, 'no route for *21: 404');
+  t.deepEqual(asked, [], 'the ACD was never asked');
 });
