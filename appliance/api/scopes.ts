@@ -27,6 +27,7 @@ export const ScopeDescriptions = {
   'queues:read': 'Read ACD queues, agents and real-time statistics',
   'queues:write': 'Change ACD queues and agent membership',
   'knowledge:read': 'Read knowledge-base articles',
+  'knowledge:internal': 'Also see internal (staff-only) knowledge articles; without it search and reads return public articles only',
   'knowledge:write': 'Create and change knowledge-base articles',
   'knowledge:send': 'Send published public articles to customers by SMS, e-mail or fax (with knowledge:read)',
   'reports:read': 'Read reports and interval statistics',

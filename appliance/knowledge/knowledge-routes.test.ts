@@ -74,3 +74,21 @@ test('search with CR, LF and NUL in the query: the controls separate terms, no 5
   t.deepEqual(((await only.json()) as Hits).items.map((i) => i.id), [ids.tiered]);
   t.is((await h.call('GET', `/knowledge/search?q=${encodeURIComponent('\u0000\r\n')}`)).status, 400, 'nothing but controls is an empty query');
 });
+
+test('permissions in search results: internal articles only with knowledge:internal; otherwise not found and not listed', async (t) => {
+  const { h, svc } = await rig();
+  t.teardown(() => h.close());
+  const ids = publishAll(svc); // the outage article is internal (staff-only), the others public
+  const publicKey = await h.keyWith(['knowledge:read']);
+  const staffKey = await h.keyWith(['knowledge:read', 'knowledge:internal']);
+  const search = async (key: string, q: string, extra = ''): Promise<Response> => h.call('GET', `/knowledge/search?q=${encodeURIComponent(q)}${extra}`, { key });
+  const ids0 = async (r: Response): Promise<string[]> => ((await r.json()) as Hits).items.map((i) => i.id).sort();
+  t.deepEqual(await ids0(await search(staffKey.secret, '停电')), [ids.outage, ids.payment].sort());
+  t.deepEqual(await ids0(await search(publicKey.secret, '停电')), [ids.payment], 'the internal article is not listed');
+  t.is((await search(publicKey.secret, '停电', '&visibility=internal')).status, 403);
+  t.is((await h.call('GET', `/knowledge/articles/${ids.outage}`, { key: publicKey.secret })).status, 404);
+  t.is((await h.call('GET', `/knowledge/articles/${ids.outage}`, { key: staffKey.secret })).status, 200);
+  t.is((await h.call('GET', `/knowledge/articles/${ids.payment}`, { key: publicKey.secret })).status, 200);
+  const hits = ((await (await h.call('GET', `/knowledge/articles/${ids.outage}`, { key: staffKey.secret })).json()) as { hits: number }).hits;
+  t.is(hits, 2, 'the refused read counted no hit');
+});

@@ -16,7 +16,10 @@
  */
 import { z } from 'zod';
 import { actingUser } from '../api/acting-user.js';
+import type { ApiKeyInfo } from '../api/api-keys.js';
+import { ForbiddenError } from '../api/error-map.js';
 import { queryInt, type RouteContext, type RouteRegistry } from '../api/registry.js';
+import { NotFoundError } from '../core/errors.js';
 import type { AuditInput } from '../ops/audit.js';
 import { KB_ADMIN_ROLE, type KnowledgeService } from './knowledge-service.js';
 import { ArticleStatuses, Visibilities, type Article, type KbActor } from './model.js';
@@ -88,6 +91,13 @@ function editor(ctx: Pick<RouteContext, 'req' | 'key'>): KbActor {
   return { id: who.id, ip: who.ip, roles: who.delegated ? who.roles : [KB_ADMIN_ROLE], departmentIds: who.departmentIds };
 }
 
+/**
+ * Internal (staff-only) articles need `knowledge:internal`: an integration such as the utility's
+ * public website reads public articles only, whatever it asks for. Panel users get the scope
+ * through their role (control-panel/auth/api-scopes.ts).
+ */
+const mayReadInternal = (key: ApiKeyInfo | null): boolean => !!key?.scopes.includes('knowledge:internal');
+
 export function registerKnowledgeRoutes(registry: RouteRegistry, svc: KnowledgeService, audit: RoutesAudit): void {
   registry.route({
     method: 'get',
@@ -102,16 +112,21 @@ export function registerKnowledgeRoutes(registry: RouteRegistry, svc: KnowledgeS
       visibility: z.enum(Visibilities).optional(),
       limit: queryInt(1, 100).optional(),
     }),
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'FORBIDDEN'],
     response: { description: 'Best first', schema: z.strictObject({ items: z.array(HitSchema) }) },
-    handler: ({ query }) => ({
-      items: svc.search({
-        q: query.q,
-        ...(query.categoryId !== undefined && { categoryId: query.categoryId }),
-        ...(query.visibility !== undefined && { visibility: query.visibility }),
-        ...(query.limit !== undefined && { limit: query.limit }),
-      }),
-    }),
+    handler: ({ query, key }) => {
+      const internal = mayReadInternal(key);
+      if (query.visibility === 'internal' && !internal) throw new ForbiddenError('internal articles need the knowledge:internal scope');
+      const visibility = internal ? query.visibility : 'public';
+      return {
+        items: svc.search({
+          q: query.q,
+          ...(query.categoryId !== undefined && { categoryId: query.categoryId }),
+          ...(visibility !== undefined && { visibility }),
+          ...(query.limit !== undefined && { limit: query.limit }),
+        }),
+      };
+    },
   });
 
   registry.route({
@@ -166,7 +181,11 @@ export function registerKnowledgeRoutes(registry: RouteRegistry, svc: KnowledgeS
     params: IdParams,
     errors: ['NOT_FOUND'],
     response: { description: 'The article', schema: ArticleSchema },
-    handler: ({ params }) => articleOut(svc.get(params.id, { countHit: true })),
+    handler: ({ params, key }) => {
+      // An internal article is "not found" for a caller that may not read it (its existence is not confirmed).
+      if (!mayReadInternal(key) && svc.get(params.id, { countHit: false }).visibility === 'internal') throw new NotFoundError("article", params.id);
+      return articleOut(svc.get(params.id, { countHit: true }));
+    },
   });
 
   registry.route({

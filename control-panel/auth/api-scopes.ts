@@ -33,6 +33,7 @@ export const ScopePermissions: Partial<Record<Scope, ScopeGrant>> = {
   'queues:read': ['supervisor', 'view'],
   'queues:write': ['telephony', 'edit'],
   'knowledge:read': ['agent-desktop', 'view'],
+  'knowledge:internal': ['agent-desktop', 'view'],
   'knowledge:write': ['supervisor', 'edit'],
   'knowledge:send': ['agent-desktop', 'edit'],
   'reports:read': ['reports', 'view'],
