@@ -29,7 +29,8 @@ const FLIP_MS = 100;
 const PATHS: Record<keyof typeof USERS, Array<[string, boolean]>> = {
   agent: [['/desk', false], ['/desk', true], ['/desk/todo', true], ['/', false]],
   supervisor: [['/supervisor', false], ['/supervisor/queues', true], ['/supervisor/agents', true], ['/supervisor/calls', true], ['/wallboard', true]],
-  admin: [['/admin/users', false], ['/admin/sessions', true], ['/reports', false], ['/', false]],
+  // Administrators hold no business data (least privilege): no /reports here.
+  admin: [['/admin/users', false], ['/admin/sessions', true], ['/admin/audit', false], ['/', false]],
 };
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
@@ -69,7 +70,11 @@ for (const role of Object.keys(USERS) as Array<keyof typeof USERS>) {
     people.push({ role, cookie: `sid=${token}` });
   }
 }
-for (const p of people.slice(0, 3)) if ((await get(port, PATHS[p.role][0]![0], p.cookie, false)) !== 200) throw new Error(`${p.role} cannot open ${PATHS[p.role][0]![0]}`);
+// Every path of every role must answer 200 before anything is timed: a refused page is a bench bug.
+for (const role of Object.keys(PATHS) as Array<keyof typeof PATHS>) {
+  const p = people.find((x) => x.role === role)!;
+  for (const [path, hx] of PATHS[role]) if ((await get(port, path, p.cookie, hx)) !== 200) throw new Error(`${role} cannot open ${path}`);
+}
 
 // 500 wallboard streams (supervisors' sessions, several streams per session as several TVs would).
 const sups = people.filter((p) => p.role === 'supervisor');
@@ -108,6 +113,9 @@ const flipper = setInterval(() => {
   rig.acd.setStatus('a1', flips % 2 ? 'available' : 'on-break', flips % 2 ? null : 'rest');
 }, FLIP_MS);
 
+/** Non-200 answers by status and path, so a run says what they were (0 = no answer). */
+const refusals = new Map<string, number>();
+
 async function run(seconds: number, think: boolean): Promise<{ pages: number[]; fragments: number[]; errors: number }> {
   const pages: number[] = [];
   const fragments: number[] = [];
@@ -122,7 +130,11 @@ async function run(seconds: number, think: boolean): Promise<{ pages: number[]; 
         const t0 = performance.now();
         const status = await get(port, path, p.cookie, hx).catch(() => 0);
         (hx ? fragments : pages).push(performance.now() - t0);
-        if (status !== 200) errors++;
+        if (status !== 200) {
+          errors++;
+          const what = `${status} ${p.role} ${path}`;
+          refusals.set(what, (refusals.get(what) ?? 0) + 1);
+        }
         if (think) await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000));
       }
     }),
@@ -138,6 +150,8 @@ summary('fragments', open.fragments, SECONDS);
 summary('pages + fragments', [...open.pages, ...open.fragments], SECONDS);
 summary(`SSE fan-out (×${SSE_CLIENTS})`, fanOpen, SECONDS);
 console.log(`non-200 answers: ${open.errors}; flips: ${flips}; loadavg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+for (const [what, n] of [...refusals].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  non-200: ${n} × ${what}`);
+refusals.clear();
 
 const closedSeconds = Math.max(3, Math.round(SECONDS / 2));
 const closed = await run(closedSeconds, false);
