@@ -33,9 +33,19 @@ export const selection: CardSelection = selectCard(process.env.HW_CARD ?? proces
 
 export type HwSpec = (title: string, impl: (t: ExecutionContext) => Promise<void> | void) => void;
 
-/** Why a spec cannot run on the selected rig, or null. */
+/**
+ * A real card was asked for (HW_CARD/HW_RIG=dahdi) and is not there: every spec fails with the
+ * reason instead of being skipped, so a hardware run without hardware can never pass silently.
+ */
+function failUnavailable(title: string): boolean {
+  if (selection.kind !== 'unavailable') return false;
+  const reason = selection.reason;
+  test(title, (t) => t.fail(reason));
+  return true;
+}
+
+/** Why a spec cannot run on the selected real card, or null. */
 function skipReason(needs: readonly RigNeed[]): string | null {
-  if (selection.kind === 'unavailable') return selection.reason;
   if (selection.kind === 'dahdi') {
     const missing = needs.filter((n) => !DAHDI_CAN.has(n));
     if (missing.length > 0) return `needs ${missing.map((n) => RIG_NEEDS[n]).join(', ')}: not on a real card`;
@@ -45,6 +55,7 @@ function skipReason(needs: readonly RigNeed[]): string | null {
 
 /** ava's test on the simulated rig (specs that drive SimRig directly); test.skip with the reason in the title otherwise. */
 export const hwTest: HwSpec = (title, impl) => {
+  if (failUnavailable(title)) return;
   const why = skipReason(['simulated-card']);
   if (why) test.skip(`${title} [skipped: ${why}]`, impl);
   else test(title, impl);
@@ -64,6 +75,7 @@ const DAHDI_CAN: ReadonlySet<RigNeed> = new Set();
  * span 2, closed after the test. Skipped with the reason when the rig lacks one of `needs`.
  */
 export function rigTest(title: string, opts: { needs?: readonly RigNeed[] }, impl: (t: ExecutionContext, rig: Rig) => Promise<void>): void {
+  if (failUnavailable(title)) return;
   const why = skipReason(opts.needs ?? []);
   if (why) {
     test.skip(`${title} [skipped: ${why}]`, async () => undefined);
