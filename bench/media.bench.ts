@@ -6,7 +6,7 @@
  *   SIPp UAC (rtp-uac.xml: digest auth, A-law stream, BYE after `hold`) → route 7100 →
  *   diagnostic echo-record (echo bridge + stereo A-law recording in the media engine)
  *
- * `npm run bench -- media [calls=750] [hold=60000] [spread=20000]`; quick: `calls=60 hold=10000 spread=4000`.
+ * `npm run bench -- media [calls=750] [hold=60000] [spread=20000] [prof=DIR]`; quick: `calls=60 hold=10000 spread=4000`.
  * Pass: every call completes; every recording >= 99.7 % of the call's connected time (CDR
  * answered → ended); < 0.1 % RTP frames lost (engine per-leg counts on the CDR); main-thread
  * event-loop lag p99 < 20 ms (prom-client's nodejs_eventloop_lag_p99_seconds, worst 5 s window).
@@ -19,7 +19,7 @@ import path from 'node:path';
 import { DB_FILE_NAME } from '../appliance/store/database.js';
 import { args, CpuMeter, eventLoopP99, filesUnder, injectionFile, machine, rssMiB, runSipp, sleep, startAppliance, SIPP, writeBytes } from './sipp/harness.js';
 
-const o = args({ calls: 750, hold: 60_000, spread: 20_000 });
+const o = args({ calls: 750, hold: 60_000, spread: 20_000, prof: '' });
 if (!SIPP) {
   console.log('media: sipp not installed (Debian package sip-tester): skipped');
   process.exit(0);
@@ -28,6 +28,7 @@ const rate = Math.max(1, Math.round((o.calls * 1000) / o.spread));
 const app = await startAppliance({
   routes: [{ id: 'echo-record', name: 'echo + record line', did: '7100', target: { kind: 'diagnostic', mode: 'echo-record', holdMs: 0 } }],
   extensions: [{ number: '1001', password: 'secret-1001' }],
+  ...(o.prof ? { cpuProfDir: o.prof } : {}),
 });
 console.log(`media: ${machine()}`);
 console.log(`appliance pid ${app.pid}; ${o.calls} echo-record calls of ${o.hold / 1000} s started over ${o.spread / 1000} s (${rate}/s)`);

@@ -7,9 +7,10 @@
  * so the validated list is kept (store/read-cache.ts) until saveRoute (at once) or another
  * connection (the CLI: within a second of `now`) writes; it is frozen, since every caller shares it.
  */
-import type { CompiledQuery } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { FieldIssue } from '../core/errors.js';
 import type { Store } from '../store/database.js';
+import type { Database } from '../store/schema.js';
 import { ReadCache, tableWritten } from '../store/read-cache.js';
 import { SyncQueries } from '../store/sync-query.js';
 import { RouteSchema, targetFromName, targetName, type Route, type RouteInput, type RouteTargetKind } from './dialplan.js';
@@ -125,73 +126,9 @@ export class SqliteCallStore implements CallStorePort {
   }
 
   writeCdr(c: CdrRecord): void {
-    const db = this.store.db;
+    const statements = cdrStatements(this.store.db, c);
     this.store.sqlite.transaction(() => {
-      this.run(
-        db
-          .insertInto('cdrs')
-          .values({
-            call_id: c.callId,
-            direction: c.direction,
-            caller: c.caller,
-            called: c.called,
-            route_id: c.routeId,
-            target_kind: c.targetKind,
-            target: c.target,
-            started_at: c.startedAt,
-            answered_at: c.answeredAt,
-            ended_at: c.endedAt,
-            duration_ms: c.endedAt - c.startedAt,
-            billsec_ms: c.answeredAt === null ? 0 : c.endedAt - c.answeredAt,
-            cause: c.cause,
-            ended_by: c.endedBy,
-            legs: c.legs.length,
-          })
-          .compile(),
-      );
-      c.legs.forEach((l, position) =>
-        this.run(
-          db
-            .insertInto('cdr_legs')
-            .values({
-              call_id: c.callId,
-              leg_id: l.legId,
-              position,
-              tech: l.tech,
-              direction: l.direction,
-              party: l.party,
-              codec: l.codec,
-              created_at: l.createdAt,
-              answered_at: l.answeredAt,
-              ended_at: l.endedAt,
-              cause: l.cause,
-              ended_by: l.endedBy,
-              mos: l.mos,
-              packets_lost: l.packetsLost,
-              jitter_ms: l.jitterMs,
-            })
-            .compile(),
-        ),
-      );
-      (c.transfers ?? []).forEach((x, position) =>
-        this.run(
-          db
-            .insertInto('cdr_transfers')
-            .values({
-              call_id: c.callId,
-              position,
-              kind: x.kind,
-              at: x.at,
-              transferor_leg: x.transferorLegId,
-              transferee_leg: x.transfereeLegId,
-              target_leg: x.targetLegId,
-              target: x.target,
-              replaced_call_id: x.replacedCallId,
-              outcome: x.outcome,
-            })
-            .compile(),
-        ),
-      );
+      for (const q of statements) this.run(q);
     })();
   }
 
@@ -258,4 +195,79 @@ export class SqliteCallStore implements CallStorePort {
 function deepFreeze<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
   return Object.freeze(o);
+}
+
+/**
+ * The statements that store one CDR (its row, its legs, its transfers), compiled and not run:
+ * SqliteCallStore runs them in one transaction; the write-behind store (cdr-write-behind.ts)
+ * hands them to the writer thread.
+ */
+export function cdrStatements(db: Kysely<Database>, c: CdrRecord): CompiledQuery<unknown>[] {
+  const out: CompiledQuery<unknown>[] = [];
+  out.push(
+    db
+      .insertInto('cdrs')
+      .values({
+        call_id: c.callId,
+        direction: c.direction,
+        caller: c.caller,
+        called: c.called,
+        route_id: c.routeId,
+        target_kind: c.targetKind,
+        target: c.target,
+        started_at: c.startedAt,
+        answered_at: c.answeredAt,
+        ended_at: c.endedAt,
+        duration_ms: c.endedAt - c.startedAt,
+        billsec_ms: c.answeredAt === null ? 0 : c.endedAt - c.answeredAt,
+        cause: c.cause,
+        ended_by: c.endedBy,
+        legs: c.legs.length,
+      })
+      .compile(),
+  );
+  c.legs.forEach((l, position) =>
+    out.push(
+      db
+        .insertInto('cdr_legs')
+        .values({
+          call_id: c.callId,
+          leg_id: l.legId,
+          position,
+          tech: l.tech,
+          direction: l.direction,
+          party: l.party,
+          codec: l.codec,
+          created_at: l.createdAt,
+          answered_at: l.answeredAt,
+          ended_at: l.endedAt,
+          cause: l.cause,
+          ended_by: l.endedBy,
+          mos: l.mos,
+          packets_lost: l.packetsLost,
+          jitter_ms: l.jitterMs,
+        })
+        .compile(),
+    ),
+  );
+  (c.transfers ?? []).forEach((x, position) =>
+    out.push(
+      db
+        .insertInto('cdr_transfers')
+        .values({
+          call_id: c.callId,
+          position,
+          kind: x.kind,
+          at: x.at,
+          transferor_leg: x.transferorLegId,
+          transferee_leg: x.transfereeLegId,
+          target_leg: x.targetLegId,
+          target: x.target,
+          replaced_call_id: x.replacedCallId,
+          outcome: x.outcome,
+        })
+        .compile(),
+    ),
+  );
+  return out;
 }

@@ -29,19 +29,20 @@ import { createHealthRouter } from '../ops/health.js';
 import { createMetrics } from '../ops/metrics.js';
 import { issueSetupCodeOnFirstStart } from '../ops/setup-code.js';
 import { DB_FILE_NAME, ensureWritableDir, openStore, type Store } from '../store/database.js';
+import { WriteBehind } from '../store/write-behind.js';
 import { createSipAccess, type SipAccess } from '../sip/registrar/index.js';
 import { SipEndpoint, type RequestHandler } from '../sip/ua/endpoint.js';
 import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../sip/ua/user-agent.js';
 import { CallHandler } from '../calls/call-handler.js';
 import { SqliteCallStore } from '../calls/call-store.js';
-import { BatchedCdrStore } from '../calls/cdr-batch.js';
+import { WriteBehindCdrStore } from '../calls/cdr-write-behind.js';
 import { defaultFlow } from '../ivr/flows/index.js';
 import { routeFlows } from '../ivr/route-flows.js';
 import { MediaEngine } from '../media/engine/media-engine.js';
 import { wireEngineAlarms } from '../media/engine/engine-alarms.js';
 import { registerRecordingRoutes } from '../calls/recording-api.js';
 import { CallRecordings, policyFromConfig } from '../calls/recording-control.js';
-import { SqliteRecordingLedger } from '../media/recorder/sqlite-ledger.js';
+import { WriteBehindRecordingLedger } from '../media/recorder/write-behind-ledger.js';
 import { RecordingVolume } from '../media/recorder/recording-volume.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -135,6 +136,11 @@ async function boot(core: Core): Promise<void> {
   const store = openStore({ file: path.join(config.dataDir, DB_FILE_NAME), clock, log: log.child({ mod: 'store' }) });
   lifecycle.onClose('database', () => store.close());
   log.info({ file: store.file, schemaVersion: store.schemaVersion() }, 'database open');
+  // The call path's CDRs and recording rows are committed by their own thread (store/write-behind.ts);
+  // closed after everything that writes through it (closers run last-first), before the database.
+  const writer = new WriteBehind({ sqlite: store.sqlite, clock, log: log.child({ mod: 'write-behind' }) });
+  await writer.start();
+  lifecycle.onClose('write-behind', () => writer.close());
 
   const alarms = new AlarmBoard({ clock });
   const metrics = createMetrics({ clock });
@@ -147,7 +153,7 @@ async function boot(core: Core): Promise<void> {
   const enqueuer = new LateEnqueuer();
   // SIP trunks, outbound routes and their REST routes (wire-trunks.ts); started once SIP listens.
   const trunking = wireTrunks({ store, clock, log, bus: core.bus, registry: integrations.registry, audit: integrations.audit });
-  const telephony = await wireTelephony(core, store, enqueuer, trunking);
+  const telephony = await wireTelephony(core, store, writer, enqueuer, trunking);
   // Media worker crashes and recording write failures on the alarm board (media/engine/engine-alarms.ts).
   lifecycle.onClose('media alarms', wireEngineAlarms(telephony.engine, alarms, clock));
   telephony.recordingVolume.registerMetrics(metrics.registry);
@@ -348,7 +354,7 @@ async function wireSip(
  * with `handlerFor(access)`, which ties the UA to the registrar (REGISTER, contact lookup) and
  * the Digest authenticator (INVITE guard).
  */
-async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer, trunking: Trunking): Promise<{
+async function wireTelephony(core: Core, store: Store, writer: WriteBehind, enqueuer: Enqueuer, trunking: Trunking): Promise<{
   calls: CallHandler;
   engine: MediaEngine;
   callStore: SqliteCallStore;
@@ -356,13 +362,13 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer, trunk
   /** The IVR's deps (lookups, outage, TTS) and prompt resolver, wired after the call layer. */
   useIvr(deps: IvrDeps, prompts: PromptResolver): void;
   recordings: CallRecordings;
-  recordingLedger: SqliteRecordingLedger;
+  recordingLedger: WriteBehindRecordingLedger;
   recordingVolume: RecordingVolume;
   started(): void;
 }> {
   const { config, clock, log, bus, lifecycle } = core;
   const mediaAddress = config.sip.advertisedAddress ?? advertisedAddress(config.sip.host);
-  const recordingLedger = new SqliteRecordingLedger(store, clock);
+  const recordingLedger = new WriteBehindRecordingLedger(store, clock, writer);
   const engine = new MediaEngine({
     workers: config.media.workers,
     rtpPortMin: config.media.rtpPortMin,
@@ -384,13 +390,8 @@ async function wireTelephony(core: Core, store: Store, enqueuer: Enqueuer, trunk
   const promptsDir = path.join(config.dataDir, 'prompts');
   let access: SipAccess | null = null;
   const callStore = new SqliteCallStore(store, () => clock.now());
-  // SIP calls' CDRs are group-committed (calls/cdr-batch.ts): one fsync per 50 ms, not per call.
-  const cdrs = new BatchedCdrStore(callStore, {
-    clock,
-    transaction: (fn) => store.sqlite.transaction(fn)(),
-    onError: (c, err) => log.error({ callId: c.callId, err }, 'CDR write failed'),
-  });
-  lifecycle.onClose('cdr batch', () => cdrs.flush());
+  // SIP calls' CDRs are written behind (calls/cdr-write-behind.ts): committed together by the writer thread.
+  const cdrs = new WriteBehindCdrStore(callStore, store.db, writer);
   // Filled by useIvr once the contact centre exists; the runner reads it per call.
   const ivr: IvrDeps = {};
   let prompts: PromptResolver = {

@@ -59,12 +59,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   try {
     // Touching the schema first turns "file is not a database" into a clear error here.
     sqlite.prepare('SELECT count(*) FROM sqlite_master').get();
-    if (!opts.readonly) {
-      sqlite.pragma('journal_mode = WAL');
-      sqlite.pragma('synchronous = FULL');
-    }
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
+    configureConnection(sqlite, opts.readonly ?? false);
     if (!opts.readonly) migrate(sqlite, list, opts.clock, opts.log);
     else checkNotNewer(sqlite, list, opts.file);
   } catch (err) {
@@ -83,6 +78,20 @@ export function openStore(opts: OpenStoreOptions): Store {
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * The settings every connection to the appliance's file runs with (the daemon's own and the
+ * write-behind thread's, store/write-behind.ts): WAL, synchronous=FULL, foreign keys, and a
+ * busy timeout so two writers wait for each other rather than fail.
+ */
+export function configureConnection(sqlite: Sqlite, readonly: boolean): void {
+  if (!readonly) {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+  }
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
 }
 
 export function latestVersion(list: readonly Migration[] = defaultMigrations): number {

@@ -22,7 +22,8 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnSiblingWorker } from '../../core/spawn-worker.js';
 import type { Clock } from '../../core/clock.js';
 import { AppError, ConflictError, type ErrorCode, ErrorCodes } from '../../core/errors.js';
 import type { EventBus } from '../../core/events.js';
@@ -256,18 +257,6 @@ export class WorkerLink {
   }
 }
 
-/** Spawn the worker entry; under tsx (tests, dev) the .ts entry is loaded through tsx's loader. */
-function spawnWorker(workerData: unknown): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    const entry = new URL('./worker-main.ts', self).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(boot, { eval: true, workerData, execArgv: [] });
-  }
-  return new Worker(new URL('./worker-main.js', self), { workerData });
-}
-
 type Listener<K extends keyof MediaEngineEvents> = (...args: MediaEngineEvents[K]) => void;
 
 export class MediaEngine {
@@ -345,7 +334,7 @@ export class MediaEngine {
 
   /** A worker thread for slot `index` (its port share is the slot's, so a replacement reuses it). */
   private spawn(index: number): WorkerLink {
-    const worker = spawnWorker(this.configs[index]);
+    const worker = spawnSiblingWorker(import.meta.url, 'worker-main', this.configs[index]);
     worker.unref();
     return new WorkerLink(index, worker, (e) => this.onWorkerEvent(e), this.opts.log, (link, why) => this.onWorkerCrash(link, why));
   }

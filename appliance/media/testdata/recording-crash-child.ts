@@ -1,11 +1,11 @@
 /**
  * Child process for recorder/crash.test.ts (issue 4 acceptance: "kill -9 during 50 recorded
  * calls loses no closed recording and leaves every open one repaired at restart"). It runs a
- * real MediaEngine (worker thread) with the SQLite recording ledger and 50 calls, each two TDM
+ * real MediaEngine (worker thread) with the daemon's write-behind recording ledger and 50 calls, each two TDM
  * legs whose caller line sends its own tone (400 + 20·n Hz), all recorded. Calls 0–19 are
  * stopped (closed, rows committed); calls 5–9 and 30–34 pause, and 30–34 are still paused
  * when the parent kills the process. Protocol on stdout, one JSON line each:
- *   {"closed":[{callId,path,sha256}...]}   after the 20 closed rows are committed
+ *   {"closed":[{callId,path,sha256}...]}   after the 20 recordings are closed (rows handed to the writer)
  *   {"ready":true,"open":[{callId,path}...]}  once the open files have audio on disk
  * then it keeps recording until SIGKILL.
  * argv: <dataDir> <dbFile>
@@ -17,14 +17,17 @@ import { createLogger } from '../../core/log.js';
 import { openStore } from '../../store/database.js';
 import { FRAME_SAMPLES, SILENCE_CODE, encode } from '../codec/g711.js';
 import { MediaEngine, type Recording } from '../engine/media-engine.js';
-import { SqliteRecordingLedger } from '../recorder/sqlite-ledger.js';
+import { WriteBehind } from '../../store/write-behind.js';
+import { WriteBehindRecordingLedger } from '../recorder/write-behind-ledger.js';
 
 const [dataDir, dbFile] = process.argv.slice(2);
 if (!dataDir || !dbFile) throw new Error('usage: recording-crash-child <dataDir> <dbFile>');
 const CALLS = 50;
 const log = createLogger('silent');
 const store = openStore({ file: dbFile, clock: systemClock, log });
-const ledger = new SqliteRecordingLedger(store, systemClock);
+// The daemon's ledger: rows committed by the write-behind thread (store/write-behind.ts).
+const writer = new WriteBehind({ sqlite: store.sqlite, clock: systemClock, log });
+const ledger = new WriteBehindRecordingLedger(store, systemClock, writer);
 const engine = new MediaEngine({ workers: 1, rtpPortMin: 49000, rtpPortMax: 49019, bindAddress: '127.0.0.1', recordingsDir: path.join(dataDir, 'recordings'), clock: systemClock, log, ledger });
 
 class Line extends EventEmitter {
@@ -43,6 +46,7 @@ function toneFrames(freq: number): () => Uint8Array {
 const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 
 async function main(): Promise<void> {
+  await writer.start();
   await engine.start();
   const lines: Array<{ line: Line; next: () => Uint8Array }> = [];
   const recs: Recording[] = [];
