@@ -51,7 +51,7 @@ export interface SipAccess {
 export function createSipAccess(deps: { store: Pick<Store, 'sqlite' | 'db'>; clock: Clock; log: Logger; bus?: EventBus }, o: SipAccessOptions): SipAccess {
   const { clock, bus } = deps;
   const log = deps.log.child({ mod: 'sip.access' });
-  const sipStore = new SqliteSipStore(deps.store);
+  const sipStore = new SqliteSipStore(deps.store, () => clock.now());
   const extensions = new ExtensionService({ store: sipStore, clock, realm: o.realm });
   const bans = new BanList({ clock, log, store: sipStore, ...(bus ? { bus } : {}), ...(o.whitelist ? { whitelist: new AddressSet(o.whitelist) } : {}) });
   let registrar: Registrar | null = null;
