@@ -265,6 +265,7 @@ export class MediaEngine {
   private readonly affinity = new Map<string, WorkerLink>();
   private readonly endpoints = new Map<string, RtpEndpoint | TdmEndpoint>();
   private readonly recordingWaiters = new Map<string, (e: RecordingClosedEvent) => void>();
+  private readonly playWaiters = new Map<string, { link: WorkerLink; endpointId: string; resolve: (e: Extract<WorkerEvent, { type: 'play.done' }>) => void }>();
   private readonly live = new Map<string, LiveRecording>();
   private readonly configs: WorkerConfig[] = [];
   private readonly crashes = new Map<number, number[]>();
@@ -388,6 +389,12 @@ export class MediaEngine {
       this.endpoints.delete(ep.id);
       ep.emitter.emit('failed', { reason } satisfies EndpointFailure);
     }
+    // Playbacks on the dead worker end now, as errors (nobody is left to report them done).
+    for (const [playId, w] of this.playWaiters) {
+      if (w.link !== link) continue;
+      this.playWaiters.delete(playId);
+      w.resolve({ type: 'play.done', playId, endpointId: w.endpointId, reason: 'error', error: reason });
+    }
     const work = (async () => {
       for (const r of recordings) await this.settleCrashedRecording(r, reason);
       const fresh = this.links[link.index];
@@ -500,14 +507,15 @@ export class MediaEngine {
   async play(endpoint: MediaLeg, source: { wav: string } | { tone: ToneSpec }, o: { mix?: boolean } = {}): Promise<Playback> {
     const playId = this.id('pl');
     const src: PlaySource = 'wav' in source ? { kind: 'wav', path: source.wav } : { kind: 'tone', spec: source.tone };
-    const done = new Promise<Extract<WorkerEvent, { type: 'play.done' }>>((resolve) => {
-      const off = this.on('play.done', (e) => {
-        if (e.playId !== playId) return;
-        off();
-        resolve(e);
-      });
-    });
-    await endpoint.link.request({ cmd: 'play.start', playId, endpointId: endpoint.id, source: src, mix: o.mix ?? false });
+    // One waiter per playback, found by id: an IVR with hundreds of sessions playing at once must
+    // not put a listener per playback on the engine's emitter (each event would visit them all).
+    const done = new Promise<Extract<WorkerEvent, { type: 'play.done' }>>((resolve) => this.playWaiters.set(playId, { link: endpoint.link, endpointId: endpoint.id, resolve }));
+    try {
+      await endpoint.link.request({ cmd: 'play.start', playId, endpointId: endpoint.id, source: src, mix: o.mix ?? false });
+    } catch (err) {
+      this.playWaiters.delete(playId);
+      throw err;
+    }
     return { id: playId, done, stop: () => endpoint.link.request({ cmd: 'play.stop', playId }).then(() => undefined) };
   }
 
@@ -600,6 +608,8 @@ export class MediaEngine {
         this.endpoints.get(e.endpointId)?.emitter.emit('timeout', { endpointId: e.endpointId, silentMs: e.silentMs });
         return;
       case 'play.done':
+        this.playWaiters.get(e.playId)?.resolve(e);
+        this.playWaiters.delete(e.playId);
         this.emit('play.done', e);
         return;
       case 'fax.page':

@@ -12,6 +12,7 @@
  *  - a slot that crashes in a loop is no longer restarted (the rest carry the load).
  */
 import test from 'ava';
+import { CHINA_TONE_PLAN } from '../tones/tone-plan.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -114,7 +115,10 @@ test('a worker terminated under recorded calls: legs failed, recordings repaired
   t.true(pausedAt > 0, 'the open pause is in the row');
   await sleep(1300); // the recorder writes once a second: the pause is on disk before the crash
 
+  // A prompt playing on the dead worker (dial tone plays until stopped) ends with the crash, as an error.
+  const playing = await engine.play(paused.a, { tone: CHINA_TONE_PLAN.tones.dial });
   await engine.terminateWorker(victim);
+  t.like(await playing.done, { playId: playing.id, endpointId: paused.a.id, reason: 'error' });
   // The phones of the failed calls hang up (call control sends BYE on `failed`).
   for (const c of doomed) c.close();
   const closedByCrash = await Promise.all(doomed.map((c) => c.rec.closed));
