@@ -76,9 +76,12 @@ class FakeMedia implements TdmMediaPort {
   opened = 0;
   closed = 0;
   private ends: Array<(reason: 'finished' | 'stopped') => void> = [];
+  /** Kill the worker under the open legs (media-engine.ts onWorkerCrash). */
+  readonly failLeg: Array<(reason: string) => void> = [];
   async open(): Promise<TdmMediaLeg> {
     this.opened++;
     return {
+      onFailed: (fn) => this.failLeg.push(fn),
       play: async (source): Promise<MediaPlayback> => {
         this.played.push(source);
         let end!: (reason: 'finished' | 'stopped') => void;
@@ -176,6 +179,22 @@ test('hangup: the cause goes to the stack, the leg ends with it (by local), medi
   t.is(r.legs.active.size, 0);
   await ch.hangup(17);
   t.is(r.sig.verbs.filter((v) => v.startsWith('hangup')).length, 1, 'a second hangup is a no-op');
+});
+
+test('the media worker under an answered leg dies: the call is cleared with cause 41 (temporary failure)', async (t) => {
+  const r = rig();
+  r.sig.raise('ring', { timeslot: 3, calling: '1', callingName: '', called: '95598', presentation: 'allowed' });
+  const ch = r.incoming[0] as TdmCallChannel;
+  await ch.answer();
+  await settle();
+  const seen: HangupInfo[] = [];
+  ch.on('hangup', (h) => seen.push(h));
+  t.is(r.media.failLeg.length, 1, 'the leg listens for its worker');
+  r.media.failLeg[0]?.('media worker 0 died: exit 1');
+  await settle();
+  t.deepEqual(r.sig.verbs.at(-1), 'hangup 3 41');
+  t.like(seen[0], { cause: 41, by: 'local' });
+  t.is(ch.level, 'terminated');
 });
 
 test('a far-end clearing ends the leg with the far end’s Q.850 cause; a stack that never confirms ours is cut by the guard', async (t) => {

@@ -255,7 +255,15 @@ export class TdmCallChannel implements Channel {
   private mediaLeg(): Promise<TdmMediaLeg> {
     if (!this.leg) {
       this.leg = this.deps.media.open(this.bearer, this.affinity);
-      this.leg.catch((err: unknown) => this.log.error({ err: toAppError(err).message }, 'media leg failed to open'));
+      this.leg.then(
+        // As a SIP leg does (sip-channel.ts): the worker holding the B channel's audio died, end the call now.
+        (leg) =>
+          leg.onFailed?.((reason) => {
+            this.log.error({ reason }, 'media lost: hanging up');
+            void this.hangup(HangupCauses.TEMPORARY_FAILURE);
+          }),
+        (err: unknown) => this.log.error({ err: toAppError(err).message }, 'media leg failed to open'),
+      );
     }
     return this.leg;
   }

@@ -14,6 +14,7 @@ export function engineMedia(engine: MediaEngine): TdmMediaPort {
         endpoint: ep,
         play: (source: MediaSource) => engine.play(ep, source),
         sendDtmf: (digits, durationMs) => ep.sendDtmf(digits, durationMs),
+        onFailed: (fn) => ep.on('failed', (e) => fn(e.reason)),
         close: async () => {
           await ep.close();
         },

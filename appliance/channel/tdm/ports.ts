@@ -45,6 +45,8 @@ export interface TdmMediaLeg {
   play(source: MediaSource): Promise<MediaPlayback>;
   /** In-band Q.23 digits towards the line. */
   sendDtmf(digits: string, durationMs: number): Promise<void>;
+  /** The media worker holding the leg died (media-engine.ts onWorkerCrash): the call cannot go on. */
+  onFailed?(fn: (reason: string) => void): void;
   close(): Promise<void>;
 }
 

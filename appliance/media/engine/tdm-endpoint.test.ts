@@ -246,3 +246,18 @@ test.serial('a TDM leg refuses an RTP remote (a named conflict, not a crash)', a
   await t.throwsAsync(tdm.link.request({ cmd: 'endpoint.remote', endpointId: tdm.id, remote: { address: '127.0.0.1', port: 5000 } }), { code: 'CONFLICT' });
   await tdm.close();
 });
+
+test.serial('the worker under a TDM leg dies: the leg is told `failed` once, and closing it still resolves (runs last: it kills the worker)', async (t) => {
+  const line = new FakeLine(idle);
+  line.start();
+  t.teardown(() => line.stop());
+  const tdm = await engine.createTdmEndpoint({ line, affinity: 'doomed' });
+  const failures: string[] = [];
+  tdm.on('failed', (e) => failures.push(e.reason));
+  await engine.terminateWorker(tdm.link.index);
+  await engine.settled();
+  t.is(failures.length, 1);
+  t.regex(failures[0] ?? '', /media worker 0 died/);
+  const stats = await tdm.close();
+  t.is(stats.packetsReceived, 0);
+});

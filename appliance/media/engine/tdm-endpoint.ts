@@ -16,7 +16,7 @@
 import { EventEmitter } from 'node:events';
 import { ConflictError } from '../../core/errors.js';
 import { SILENCE_CODE } from '../codec/g711.js';
-import type { BridgeHandle, MediaEngine, WorkerLink } from './media-engine.js';
+import type { BridgeHandle, EndpointFailure, MediaEngine, WorkerLink } from './media-engine.js';
 import { lostLegStats, type LegStats } from './protocol.js';
 import { FrameRing, TDM_FRAME_BYTES, type FrameRingStats } from './tdm-ring.js';
 
@@ -79,6 +79,12 @@ export class TdmEndpoint {
     /** Backlog either ring may hold before the oldest frames are slipped. */
     private readonly maxFill: number,
   ) {}
+
+  /** `failed`: the worker holding the leg died (media-engine.ts onWorkerCrash); the leg is gone. */
+  on(event: 'failed', fn: (e: EndpointFailure) => void): this {
+    this.emitter.on(event, fn);
+    return this;
+  }
 
   /** @internal Start pumping frames (after the worker has the rings). */
   attach(): void {
