@@ -19,6 +19,9 @@ import { SimCable } from './cable.js';
 import type { LineModelOptions } from './line-model.js';
 import { SimSpan, type AlarmTiming } from './sim-span.js';
 
+/** Ticks a late timer may make up at once (1 s of line time). */
+const MAX_CATCH_UP_TICKS = 50;
+
 export interface SimCardOptions {
   /** What probe() calls the card. */
   name?: string;
@@ -213,8 +216,26 @@ export class SimulatedCard implements CardDriver {
     }
   }
 
+  /**
+   * A card's frame clock is a crystal, not a timer: ticks fall due by elapsed time on the Clock,
+   * and a timer that fires late is made up by running the ticks owed. (Node's setInterval drifts
+   * by its own lateness: 20 ms intervals ran at 89 % of real time on a loaded 2-core box, so the
+   * media engine's 50 frames/s piled up in the TDM rings and were slipped, a 20 ms hole every
+   * ~10 frames of every prompt.) Over MAX_CATCH_UP_TICKS behind (a stalled process) the rest is
+   * dropped, as a span slips. On a ManualClock every firing is exactly one tick, as before.
+   */
   private startTicking(): void {
-    this.ticker ??= this.clock.setInterval(() => this.tick(), FRAME_MS);
+    if (this.ticker) return;
+    const origin = this.clock.monotonic();
+    let ran = 0;
+    this.ticker = this.clock.setInterval(() => {
+      const due = Math.floor((this.clock.monotonic() - origin) / FRAME_MS);
+      if (due - ran > MAX_CATCH_UP_TICKS) ran = due - 1;
+      while (ran < due) {
+        ran++;
+        this.tick();
+      }
+    }, FRAME_MS);
   }
 
   private requireSpan(spanNo: number): SimSpan {

@@ -136,7 +136,18 @@ export type Ss7Event =
       readonly callingCategory: number;
       readonly presentation: number;
       readonly screening: number;
+      /** Q.763 §3.35 nature of connection indicators: continuity check required on this circuit. */
+      readonly cotCheckRequired: boolean;
     }
+  | {
+      /** SAM (subsequent address message, Q.763 subsequent number): this SAM's digits only (`#` is ST). */
+      readonly e: 'sam';
+      readonly cic: number;
+      readonly opc: number;
+      readonly digits: string;
+      readonly call: IsupCallPtr;
+    }
+  | { readonly e: 'cot'; readonly cic: number; readonly opc: number; readonly passed: boolean; readonly call: IsupCallPtr }
   | { readonly e: CicEventName; readonly cic: number; readonly opc: number; readonly call: IsupCallPtr }
   | { readonly e: 'rel'; readonly cic: number; readonly opc: number; readonly cause: number; readonly call: IsupCallPtr }
   | { readonly e: 'cpg'; readonly cic: number; readonly opc: number; readonly event: number; readonly call: IsupCallPtr }
@@ -365,6 +376,29 @@ const EV_CICRANGE = koffi.struct('hotline_ss7_event_cicrange', {
   got_sent_msg: 'unsigned long',
   call: 'void *',
 });
+/** libss7.h `ss7_event_sam`: `called_party_num` holds the SAM's subsequent number only. */
+const EV_SAM = koffi.struct('hotline_ss7_event_sam', {
+  e: 'int',
+  cic: 'int',
+  opc: 'unsigned int',
+  called_party_num: 'char[50]',
+  called_nai: 'uint8_t',
+  cot_check_required: 'int',
+  cot_check_passed: 'int',
+  cot_performed_on_previous_cic: 'int',
+  got_sent_msg: 'unsigned long',
+  call: 'void *',
+});
+/** libss7.h `ss7_event_cot`. */
+const EV_COT = koffi.struct('hotline_ss7_event_cot', {
+  e: 'int',
+  cic: 'int',
+  passed: 'int',
+  cot_performed_on_previous_cic: 'int',
+  opc: 'unsigned int',
+  got_sent_msg: 'unsigned long',
+  call: 'void *',
+});
 const EV_CPG = koffi.struct('hotline_ss7_event_cpg', {
   e: 'int',
   cic: 'int',
@@ -410,6 +444,18 @@ export const eventLayout: Readonly<Record<string, number>> = {
   'ss7_event_cicrange.sent_status': koffi.offsetof(EV_CICRANGE, 'sent_status'),
   'ss7_event_cicrange.got_sent_msg': koffi.offsetof(EV_CICRANGE, 'got_sent_msg'),
   'ss7_event_cicrange.call': koffi.offsetof(EV_CICRANGE, 'call'),
+  'ss7_event_iam.cot_check_required': koffi.offsetof(EV_IAM, 'cot_check_required'),
+  'ss7_event_sam.cic': koffi.offsetof(EV_SAM, 'cic'),
+  'ss7_event_sam.opc': koffi.offsetof(EV_SAM, 'opc'),
+  'ss7_event_sam.called_party_num': koffi.offsetof(EV_SAM, 'called_party_num'),
+  'ss7_event_sam.called_nai': koffi.offsetof(EV_SAM, 'called_nai'),
+  'ss7_event_sam.got_sent_msg': koffi.offsetof(EV_SAM, 'got_sent_msg'),
+  'ss7_event_sam.call': koffi.offsetof(EV_SAM, 'call'),
+  'ss7_event_cot.cic': koffi.offsetof(EV_COT, 'cic'),
+  'ss7_event_cot.passed': koffi.offsetof(EV_COT, 'passed'),
+  'ss7_event_cot.opc': koffi.offsetof(EV_COT, 'opc'),
+  'ss7_event_cot.got_sent_msg': koffi.offsetof(EV_COT, 'got_sent_msg'),
+  'ss7_event_cot.call': koffi.offsetof(EV_COT, 'call'),
   'ss7_event_cpg.event': koffi.offsetof(EV_CPG, 'event'),
   'ss7_event_cpg.call': koffi.offsetof(EV_CPG, 'call'),
 };
@@ -465,7 +511,16 @@ function decodeEvent(ev: bigint): Ss7Event {
         callingCategory: r.calling_party_cat as number,
         presentation: r.presentation_ind as number,
         screening: r.screening_ind as number,
+        cotCheckRequired: (r.cot_check_required as number) !== 0,
       };
+    }
+    case SS7_EVENT.SAM: {
+      const r = d(EV_SAM);
+      return { e: 'sam', cic: r.cic as number, opc: r.opc as number, digits: r.called_party_num as string, call: ptr(r.call) };
+    }
+    case SS7_EVENT.COT: {
+      const r = d(EV_COT);
+      return { e: 'cot', cic: r.cic as number, opc: r.opc as number, passed: (r.passed as number) !== 0, call: ptr(r.call) };
     }
     case SS7_EVENT.REL: {
       const r = d(EV_REL);

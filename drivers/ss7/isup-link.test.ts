@@ -125,7 +125,7 @@ test.serial('IAM → ACM → ANM → REL(16) → RLC from the SSP to the exchang
   const iam = next(exch, 'iam');
   t.is(ssp.iam({ timeslot: 5, called: '95598', calling: '13800138000', presentation: 'restricted' }), 'sent');
   const got = await iam;
-  t.like(got, { cic: 5, timeslot: 5, called: '95598', calling: '13800138000', presentation: 'restricted', complete: true, callingCategory: 0x0a });
+  t.like(got, { cic: 5, timeslot: 5, called: '95598', calling: '13800138000', presentation: 'restricted', complete: true, overlap: false, callingCategory: 0x0a });
   t.is(exch.callLevel(5), 'setup');
   t.is(ssp.iam({ cic: 5, called: '1', calling: '2' }), 'cic-busy');
 

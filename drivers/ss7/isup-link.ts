@@ -24,6 +24,15 @@
  * not send an IAM on a CIC blocked at either end, and refuse an IAM on a CIC we blocked with REL
  * cause 44 (requested circuit not available) — our policy; test calls are not supported.
  *
+ * Inbound overlap and continuity (inbound-offer.ts): an IAM whose called number is not complete
+ * (no ST, shorter than `incoming.dnisLength`) is held while SAMs bring the rest of the digits
+ * (Q.764 §2.1.1.2, T35 from the latest digit, cause 28 on expiry); an IAM that asks for a
+ * continuity check is held until the COT message (Q.764 §2.1.8, T8; cause 41 when it fails or
+ * never comes), and `continuity` tells the owner to loop the bearer back meanwhile. Only then is
+ * `iam` emitted, with the whole number; a call cleared before that is reported as `refused`,
+ * never as `iam`/`rel`. We never send SAM or COT ourselves: outbound is en bloc, without a
+ * continuity check (libss7 2.0 has no call to send either).
+ *
  * Timers. As with libpri, libss7 stamps its timers with gettimeofday(); we wait the difference on
  * the injected Clock, so run signalling on the system clock (a ManualClock cannot make libss7's
  * timers expire early).
@@ -32,6 +41,7 @@ import type { Clock, TimerHandle } from '../../appliance/core/clock.js';
 import { InvalidTransitionError } from '../../appliance/core/errors.js';
 import type { Logger } from '../../appliance/core/log.js';
 import { DriverError, E1_BEARER_TIMESLOTS } from '../types.js';
+import { DEFAULT_OFFER_TIMERS, InboundOffer, type OfferDecision } from './inbound-offer.js';
 import {
   loadLibSs7,
   SS7_CAUSE_TRY_AGAIN,
@@ -125,8 +135,13 @@ export interface IsupIam {
   readonly callingNai: NatureOfAddress;
   readonly presentation: Presentation;
   readonly callingCategory: number;
-  /** The called number ended with ST (en-bloc); false means SAMs may follow. */
+  /**
+   * The called number is complete (ST, or the configured DNIS length); always true since
+   * incomplete IAMs are held until their SAMs complete them.
+   */
   readonly complete: boolean;
+  /** The number came in overlap (IAM + SAMs). */
+  readonly overlap: boolean;
 }
 
 export interface IsupRelease {
@@ -155,6 +170,13 @@ export interface IsupSignallingEvents {
   iam: IsupIam;
   acm: IsupCicEvent;
   anm: IsupCicEvent;
+  /**
+   * Continuity check of an inbound call's circuit (Q.764 §2.1.8): `requested` (the IAM asked
+   * for one: loop the bearer back until the result), then `passed` or `failed` (COT received).
+   */
+  continuity: IsupCicEvent & { readonly check: 'requested' | 'passed' | 'failed' };
+  /** An inbound call cleared before it was offered (REL sent with `cause`): address incomplete, or continuity failed. */
+  refused: IsupCicEvent & { readonly cause: number; readonly why: 'address-incomplete' | 'continuity-failed' | 'continuity-timeout' };
   /** The far end released (REL received; RLC already sent unless `autoRlc` is off), or a reset. */
   rel: IsupRelease;
   /** Our REL was confirmed: the CIC is idle. */
@@ -207,6 +229,11 @@ export interface IsupSignallingOptions {
   autoRlc?: boolean;
   /** Re-send the current FISU/LSSU this often (ms). Default 500. */
   keepaliveMs?: number;
+  /**
+   * Inbound calls: the called number is complete at `dnisLength` digits (ST completes it too);
+   * T35 (waiting for the next SAM digit) and T8 (waiting for COT) in ms, Q.764 Annex A defaults.
+   */
+  incoming?: { dnisLength?: number; t35Ms?: number; t8Ms?: number };
   /** libss7 ISUP timer overrides by name, in ms, e.g. `{ t7: 20000 }`. */
   isupTimers?: Readonly<Record<string, number>>;
   debug?: boolean;
@@ -246,6 +273,18 @@ interface Circuit {
   remoteBlocked: boolean;
   /** A REL arrived and RLC is still owed (autoRlc off). */
   owesRlc: boolean;
+  /** An inbound call held before its offer (overlap digits, continuity check). */
+  pending: PendingOffer | null;
+  /** Our REL clears a call that was never offered: its RLC is not reported. */
+  unoffered: boolean;
+}
+
+interface PendingOffer {
+  readonly gate: InboundOffer;
+  readonly iam: Omit<IsupIam, 'called' | 'complete' | 'overlap'>;
+  readonly overlap: boolean;
+  t35: TimerHandle | null;
+  t8: TimerHandle | null;
 }
 
 /** Largest GRS range: Q.763 §3.43 range 1–31, i.e. 32 circuits. */
@@ -267,6 +306,7 @@ export class IsupSignalling {
   private readonly deferred: (() => void)[] = [];
   private readonly grsOnStart: boolean;
   private readonly autoRlc: boolean;
+  private readonly incoming: { dnisLength?: number; t35Ms: number; t8Ms: number };
   private timer: TimerHandle | null = null;
   private timerDue: number | null = null;
   private readonly keepalive: TimerHandle;
@@ -285,10 +325,15 @@ export class IsupSignalling {
     this.clock = deps.clock;
     this.grsOnStart = opts.grsOnStart ?? true;
     this.autoRlc = opts.autoRlc ?? true;
+    this.incoming = {
+      ...(opts.incoming?.dnisLength !== undefined ? { dnisLength: opts.incoming.dnisLength } : {}),
+      t35Ms: opts.incoming?.t35Ms ?? DEFAULT_OFFER_TIMERS.t35,
+      t8Ms: opts.incoming?.t8Ms ?? DEFAULT_OFFER_TIMERS.t8,
+    };
     this.log = deps.log.child({ mod: 'drivers.ss7', linkNo: opts.linkNo, pc: opts.pc });
     const base = opts.cicBase ?? 0;
     for (const ts of opts.timeslots ?? E1_BEARER_TIMESLOTS) {
-      const c: Circuit = { cic: base + ts, timeslot: ts, level: 'idle', direction: null, call: null, localBlocked: false, remoteBlocked: false, owesRlc: false };
+      const c: Circuit = { cic: base + ts, timeslot: ts, level: 'idle', direction: null, call: null, localBlocked: false, remoteBlocked: false, owesRlc: false, pending: null, unoffered: false };
       this.circuits.set(c.cic, c);
       this.byTimeslot.set(ts, c);
     }
@@ -496,6 +541,7 @@ export class IsupSignalling {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const c of this.circuits.values()) this.dropPending(c);
     this.timer?.cancel();
     this.timer = null;
     this.keepalive.cancel();
@@ -611,6 +657,22 @@ export class IsupSignalling {
       case 'iam':
         this.onIam(ev);
         return;
+      case 'sam': {
+        const c = this.circuits.get(ev.cic);
+        if (c?.pending) this.decide(c, c.pending.gate.sam(ev.digits), true);
+        else this.log.debug({ cic: ev.cic }, 'SAM for no held call ignored');
+        return;
+      }
+      case 'cot': {
+        const c = this.circuits.get(ev.cic);
+        if (!c?.pending) {
+          this.log.debug({ cic: ev.cic }, 'COT for no held call ignored');
+          return;
+        }
+        this.emit('continuity', { cic: c.cic, timeslot: c.timeslot, check: ev.passed ? 'passed' : 'failed' });
+        if (c.pending) this.decide(c, c.pending.gate.cot(ev.passed), false);
+        return;
+      }
       case 'acm':
       case 'cpg': {
         const c = this.track(ev.cic, ev.call);
@@ -635,7 +697,7 @@ export class IsupSignalling {
           this.lib.freeIfClear(this.link.ss7, ev.call);
           return;
         }
-        const wasActive = c.level !== 'idle';
+        const wasActive = c.level !== 'idle' && !this.dropPending(c);
         c.level = 'idle';
         c.direction = null;
         c.owesRlc = true;
@@ -650,7 +712,9 @@ export class IsupSignalling {
         const was = c.level;
         c.level = 'idle';
         c.direction = null;
-        if (was === 'releasing') this.emit('rlc', { cic: c.cic, timeslot: c.timeslot });
+        const unoffered = c.unoffered;
+        c.unoffered = false;
+        if (was === 'releasing' && !unoffered) this.emit('rlc', { cic: c.cic, timeslot: c.timeslot });
         return;
       }
       case 'rsc': {
@@ -751,18 +815,76 @@ export class IsupSignalling {
     c.call = ev.call;
     c.level = 'setup';
     c.direction = 'inbound';
-    const complete = ev.called.endsWith('#');
-    this.emit('iam', {
-      cic: c.cic,
-      timeslot: c.timeslot,
-      called: complete ? ev.called.slice(0, -1) : ev.called,
-      calledNai: naiOf(ev.calledNai),
-      calling: ev.calling,
-      callingNai: naiOf(ev.callingNai),
-      presentation: presentationOf(ev.presentation),
-      callingCategory: ev.callingCategory,
-      complete,
-    });
+    c.unoffered = false;
+    const gate = new InboundOffer({ called: ev.called, cotCheckRequired: ev.cotCheckRequired }, this.incoming);
+    c.pending = {
+      gate,
+      overlap: gate.collecting,
+      t35: null,
+      t8: null,
+      iam: {
+        cic: c.cic,
+        timeslot: c.timeslot,
+        calledNai: naiOf(ev.calledNai),
+        calling: ev.calling,
+        callingNai: naiOf(ev.callingNai),
+        presentation: presentationOf(ev.presentation),
+        callingCategory: ev.callingCategory,
+      },
+    };
+    if (ev.cotCheckRequired) this.emit('continuity', { cic: c.cic, timeslot: c.timeslot, check: 'requested' });
+    if (c.pending) this.decide(c, gate.decision(), true);
+  }
+
+  /**
+   * Act on a held inbound call's gate: (re)arm T35 after digits and T8 while COT is awaited;
+   * offer it (`iam`) once complete; or clear it with REL and the gate's cause (`refused`).
+   */
+  private decide(c: Circuit, d: OfferDecision, digits: boolean): void {
+    const p = c.pending;
+    if (!p) return;
+    if (d.kind === 'wait') {
+      if (!p.gate.collecting) {
+        p.t35?.cancel();
+        p.t35 = null;
+      } else if (digits) {
+        p.t35?.cancel();
+        p.t35 = this.clock.setTimeout(() => this.offerTimer(c, 't35'), this.incoming.t35Ms);
+      }
+      if (!p.gate.awaitingContinuity) {
+        p.t8?.cancel();
+        p.t8 = null;
+      } else if (!p.t8) p.t8 = this.clock.setTimeout(() => this.offerTimer(c, 't8'), this.incoming.t8Ms);
+      return;
+    }
+    this.dropPending(c);
+    if (d.kind === 'offer') {
+      this.emit('iam', { ...p.iam, called: d.called, complete: true, overlap: p.overlap });
+      return;
+    }
+    this.log.info({ cic: c.cic, cause: d.cause, why: d.why, called: p.gate.called }, 'inbound call refused before its offer');
+    c.unoffered = true;
+    c.level = 'releasing';
+    if (c.call !== null) this.lib.rel(this.link.ss7, c.call, d.cause);
+    this.emit('refused', { cic: c.cic, timeslot: c.timeslot, cause: d.cause, why: d.why });
+  }
+
+  private offerTimer(c: Circuit, which: 't35' | 't8'): void {
+    const p = c.pending;
+    if (this.closed || !p) return;
+    p[which] = null;
+    this.decide(c, which === 't35' ? p.gate.t35Expired() : p.gate.t8Expired(), false);
+    this.settle();
+  }
+
+  /** Forget a held inbound call (its timers too); true when there was one. */
+  private dropPending(c: Circuit): boolean {
+    const p = c.pending;
+    if (!p) return false;
+    p.t35?.cancel();
+    p.t8?.cancel();
+    c.pending = null;
+    return true;
   }
 
   /**
@@ -776,9 +898,10 @@ export class IsupSignalling {
     const call = c.call;
     const dualSeizure = action === SS7_HANGUP_REEVENT_IAM;
     const was = c.level;
+    const held = this.dropPending(c);
     c.level = 'idle';
     c.direction = null;
-    if (was !== 'releasing') {
+    if (was !== 'releasing' && !held) {
       this.emit('rel', {
         cic: c.cic,
         timeslot: c.timeslot,
@@ -828,10 +951,12 @@ export class IsupSignalling {
   /** A call cleared by a reset (GRS/RSC): report it and forget libss7's record. */
   private reset(c: Circuit, reason: 'reset'): void {
     const was = c.level;
+    const held = this.dropPending(c);
     c.level = 'idle';
     c.direction = null;
     c.owesRlc = false;
-    if (was !== 'idle' && was !== 'releasing') this.emit('rel', { cic: c.cic, timeslot: c.timeslot, cause: Q850.TEMPORARY_FAILURE, reason });
+    c.unoffered = false;
+    if (was !== 'idle' && was !== 'releasing' && !held) this.emit('rel', { cic: c.cic, timeslot: c.timeslot, cause: Q850.TEMPORARY_FAILURE, reason });
   }
 
   private release(call: IsupCallPtr, c: Circuit | undefined): void {

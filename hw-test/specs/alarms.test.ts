@@ -4,32 +4,32 @@
  * cable pull → LOS at once and RED within the integration time on both ends, reinsert → clear;
  * far-end alarm (RAI) → YELLOW; one pair cut → RED on that side, YELLOW on the other;
  * AIS → BLUE; bit errors → BPV / CRC-4 / E-bit counters; slips; D-channel loss with B channels up.
+ *
+ * Every case here damages the line (`needs: ['cable-pull']` / `['fault-injection']`), so on a
+ * real card they are skipped with that reason; span-up checks a clean line there.
  */
 import { ALAW_IDLE } from '../../drivers/sim/channels.js';
 import type { SimSpan } from '../../drivers/sim/sim-span.js';
 import type { SpanAlarm, SpanStatus } from '../../drivers/types.js';
 import { patternSource } from '../harness/audio.js';
-import { CLEAR, hwTest, PRI_CPE, PRI_NET, SimRig } from '../harness/rig.js';
+import { CLEAR, PRI_CPE, PRI_NET, rigTest, type SimRig } from '../harness/rig.js';
 
 /** Cable pull must raise RED within 1 s (issue 5 acceptance). */
 const RED_WITHIN_MS = 1000;
 
-async function upRig(): Promise<{ rig: SimRig; s1: SimSpan; s2: SimSpan; cable: ReturnType<SimRig['card']['connect']> }> {
-  const rig = new SimRig();
-  const cable = rig.card.connect(1, 2);
+async function upRig(rig: SimRig): Promise<{ s1: SimSpan; s2: SimSpan; cable: SimRig['cable'] }> {
   const s1 = await rig.card.openSpan(1, PRI_CPE);
   const s2 = await rig.card.openSpan(2, PRI_NET);
   await rig.until(() => s1.inService && s2.inService && s1.status().alarms.length === 0, 1000, 'spans up');
-  return { rig, s1, s2, cable };
+  return { s1, s2, cable: rig.cable };
 }
 
 function has(s: SimSpan, a: SpanAlarm): boolean {
   return s.status().alarms.includes(a);
 }
 
-hwTest('alarms: cable pull → LOS and RED on both ends within 1 s with alarm events; reinsert → cleared', async (t) => {
-  const { rig, s1, s2, cable } = await upRig();
-  t.teardown(() => rig.close());
+rigTest('alarms: cable pull → LOS and RED on both ends within 1 s with alarm events; reinsert → cleared', { needs: ['cable-pull'] }, async (t, rig) => {
+  const { s1, s2, cable } = await upRig(rig);
   const events: SpanStatus[] = [];
   s1.on('alarm', (s) => events.push(s));
   s2.on('alarm', (s) => events.push(s));
@@ -58,9 +58,8 @@ hwTest('alarms: cable pull → LOS and RED on both ends within 1 s with alarm ev
   t.is(s1.status().syncSrc, 1);
 });
 
-hwTest('alarms: far-end alarm (RAI) → YELLOW at the near end only; one pair cut → RED there, YELLOW at the far end', async (t) => {
-  const { rig, s1, s2, cable } = await upRig();
-  t.teardown(() => rig.close());
+rigTest('alarms: far-end alarm (RAI) → YELLOW at the near end only; one pair cut → RED there, YELLOW at the far end', { needs: ['fault-injection', 'cable-pull'] }, async (t, rig) => {
+  const { s1, s2, cable } = await upRig(rig);
 
   rig.card.sendRemoteAlarm(2, true);
   await rig.run(40);
@@ -79,9 +78,8 @@ hwTest('alarms: far-end alarm (RAI) → YELLOW at the near end only; one pair cu
   t.pass();
 });
 
-hwTest('alarms: AIS from the far end → BLUE, and nothing is carried while it lasts', async (t) => {
-  const { rig, s1, s2 } = await upRig();
-  t.teardown(() => rig.close());
+rigTest('alarms: AIS from the far end → BLUE, and nothing is carried while it lasts', { needs: ['fault-injection'] }, async (t, rig) => {
+  const { s1, s2 } = await upRig(rig);
   let got = 0;
   s1.bChannels[0]?.on('frame', () => got++);
   rig.card.sendAis(2, true);
@@ -97,9 +95,8 @@ hwTest('alarms: AIS from the far end → BLUE, and nothing is carried while it l
   t.deepEqual(s2.status().alarms, []);
 });
 
-hwTest('alarms: bit errors move BPV, CRC-4 and E-bit counters and damage the audio, without an alarm', async (t) => {
-  const { rig, s1, s2, cable } = await upRig();
-  t.teardown(() => rig.close());
+rigTest('alarms: bit errors move BPV, CRC-4 and E-bit counters and damage the audio, without an alarm', { needs: ['fault-injection'] }, async (t, rig) => {
+  const { s1, s2, cable } = await upRig(rig);
   const start1 = s1.status();
   const start2 = s2.status();
   cable.injectBitErrors(2, 40);
@@ -139,10 +136,8 @@ hwTest('alarms: bit errors move BPV, CRC-4 and E-bit counters and damage the aud
   t.is(cable.stats(2).bitErrors, bpv + 40);
 });
 
-hwTest('alarms: slips are counted and shift the audio by one sample; D-channel loss leaves the B channels up', async (t) => {
-  const rig = new SimRig();
-  t.teardown(() => rig.close());
-  const cable = rig.card.connect(1, 2);
+rigTest('alarms: slips are counted and shift the audio by one sample; D-channel loss leaves the B channels up', { needs: ['fault-injection'] }, async (t, rig) => {
+  const cable = rig.cable;
   const s1 = await rig.card.openSpan(1, PRI_CPE);
   const s2 = await rig.card.openSpan(2, CLEAR);
   await rig.until(() => s1.inService && s2.inService, 1000, 'spans up');

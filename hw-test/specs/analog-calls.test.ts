@@ -14,6 +14,9 @@
  * cleared (busy tone), and the CDR has both analog legs.
  *
  * Real time: the media engine's workers run on the wall clock, so the card does too.
+ *
+ * Needs the simulated card's analog cords and far ends (`needs: ['analog-cord']`): skipped on a
+ * real card.
  */
 import path from 'node:path';
 import { CallHandler } from '../../appliance/calls/call-handler.js';
@@ -29,18 +32,10 @@ import { openStore } from '../../appliance/store/database.js';
 import { wireCard } from '../../appliance/daemon/wire-card.js';
 import type { CallerId } from '../../drivers/types.js';
 import { toneShare, toneSource } from '../harness/audio.js';
-import { hwTest } from '../harness/rig.js';
+import { rigTest, waitReal } from '../harness/rig.js';
 
 const log = silentLogger();
 const clock = systemClock;
-
-async function until(done: () => boolean, ms: number, label: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(`${label}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Collects A-law blocks heard on a port while `on`. */
 function recorder(): { on: boolean; blocks: Uint8Array[]; frame: (f: Uint8Array) => void; all(): Uint8Array } {
@@ -59,7 +54,7 @@ function recorder(): { on: boolean; blocks: Uint8Array[]; frame: (f: Uint8Array)
   return r;
 }
 
-hwTest('analog-calls: FXO line call (caller-ID) → dialplan → FXS extension rung with caller-ID; phone answers, line seized, tones both ways; far-end reversal clears both, CDR with two analog legs', async (t) => {
+rigTest('analog-calls: FXO line call (caller-ID) → dialplan → FXS extension rung with caller-ID; phone answers, line seized, tones both ways; far-end reversal clears both, CDR with two analog legs', { needs: ['analog-cord'] }, async (t) => {
   const dir = tempDir('hw-analog-');
   const ports = await freePortBlock(20);
   const bus = new EventBus({ clock, log });
@@ -111,7 +106,7 @@ hwTest('analog-calls: FXO line call (caller-ID) → dialplan → FXS extension r
   phone.line.port.audio.on('frame', atPhone.frame);
 
   exchange.line.ring({ number: '037160001234', name: 'WANG WU', presentation: 'allowed', method: 'fsk-v23' });
-  await until(() => phoneHeard.length > 0, 10_000, 'caller-ID at the phone');
+  await waitReal(() => phoneHeard.length > 0, 10_000, 'caller-ID at the phone');
   t.deepEqual(phoneHeard, [{ number: '037160001234', name: 'WANG WU', presentation: 'allowed', method: 'fsk-v23' }], 'the line caller’s number and name reached the phone');
   t.false(lineSeized, 'the line is not answered while the extension rings');
   const inbound = [...(card.analog?.legs.active.values() ?? [])].find((l) => l.direction === 'inbound');
@@ -119,7 +114,7 @@ hwTest('analog-calls: FXO line call (caller-ID) → dialplan → FXS extension r
   t.is(handler.callOf(inbound?.id ?? '')?.route?.id, 'line-8101', 'the FXO call went through the dialplan');
 
   phone.line.answer();
-  await until(() => lineSeized, 3000, 'line seized after the phone answered');
+  await waitReal(() => lineSeized, 3000, 'line seized after the phone answered');
   // Talk: 1 kHz from the exchange's caller, 600 Hz from the phone, each written on its port's tick.
   const tone1000 = toneSource(1000);
   const tone600 = toneSource(600);
@@ -139,7 +134,7 @@ hwTest('analog-calls: FXO line call (caller-ID) → dialplan → FXS extension r
   const cdrWritten = new Promise<void>((resolve) => bus.on('call.cdr.written', () => resolve()));
   exchange.line.farEndCleared('polarity-reversal');
   await cdrWritten;
-  await until(() => card.analog?.signalling.stateOf(2) === 'idle' && card.analog.signalling.stateOf(5) === 'idle', 2000, 'ports idle');
+  await waitReal(() => card.analog?.signalling.stateOf(2) === 'idle' && card.analog.signalling.stateOf(5) === 'idle', 2000, 'ports idle');
   t.is(exchange.line.port.hook, 'on', 'the appliance released the line');
 
   const exHeard = atExchange.all();

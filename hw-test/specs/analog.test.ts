@@ -11,11 +11,13 @@
  *    appliance's FXO line reports the absence reason, answers, and detects the far end's
  *    disconnect by polarity reversal, and in a second call by busy tone (450 Hz, 0.35/0.35 s),
  *    going back on hook each time.
+ *
+ * Needs the simulated card's analog cords (`needs: ['analog-cord']`): skipped on a real card.
  */
 import { spandspCallerId } from '../../drivers/analog/caller-id.js';
 import { FxoLine, FxsLine, type FxoDisconnect } from '../../drivers/analog/lines.js';
 import type { AnalogEvent, CallerId } from '../../drivers/types.js';
-import { hwTest, SimRig } from '../harness/rig.js';
+import { rigTest, type SimRig } from '../harness/rig.js';
 
 async function cord(rig: SimRig, fxsPort: number, fxoPort: number, methods?: readonly CallerId['method'][]): Promise<{ fxs: FxsLine; fxo: FxoLine; fxoEvents: AnalogEvent[] }> {
   rig.card.wireAnalog(fxsPort, fxoPort);
@@ -28,9 +30,7 @@ async function cord(rig: SimRig, fxsPort: number, fxoPort: number, methods?: rea
 }
 
 for (const method of ['fsk-v23', 'fsk-bell202', 'dtmf'] as const) {
-  hwTest(`analog: FXS rings a phone with ${method} caller-ID in the audio between rings; the phone answers at ring 2 (ring trip)`, async (t) => {
-    const rig = new SimRig();
-    t.teardown(() => rig.close());
+  rigTest(`analog: FXS rings a phone with ${method} caller-ID in the audio between rings; the phone answers at ring 2 (ring trip)`, { needs: ['analog-cord'] }, async (t, rig) => {
     // A phone understands its country's one caller-ID method (V.23 and Bell 202 FSK are close enough to cross-decode).
     const { fxs, fxo, fxoEvents } = await cord(rig, 1, 5, [method]);
     t.teardown(() => {
@@ -60,9 +60,7 @@ for (const method of ['fsk-v23', 'fsk-bell202', 'dtmf'] as const) {
   });
 }
 
-hwTest('analog: FXO answers a line with a withheld caller-ID, then detects the far end’s disconnect by polarity reversal and by busy tone', async (t) => {
-  const rig = new SimRig();
-  t.teardown(() => rig.close());
+rigTest('analog: FXO answers a line with a withheld caller-ID, then detects the far end’s disconnect by polarity reversal and by busy tone', { needs: ['analog-cord'] }, async (t, rig) => {
   const { fxs: exchange, fxo: line } = await cord(rig, 2, 6);
   t.teardown(() => {
     exchange.close();

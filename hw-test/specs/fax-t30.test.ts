@@ -2,6 +2,9 @@
  * hw-test fax-t30: a one-page fax (ITU-T T.30 over V.17/V.29/V.27ter, spandsp's fax terminals)
  * from span 1 to span 2 through one B channel of the crossover, 20 ms A-law blocks each way on
  * the card's clock. Both ends must reach phase E with completion code 0 and one page received.
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +13,7 @@ import { join } from 'node:path';
 import { decode, encode } from '../../appliance/media/codec/g711.js';
 import { FaxTerminal } from '../../drivers/spandsp/fax.js';
 import type { TdmChannel } from '../../drivers/types.js';
-import { CLEAR, hwTest, SimRig } from '../harness/rig.js';
+import { CLEAR, rigTest, spansUp, type Rig } from '../harness/rig.js';
 
 function renderPage(dir: string): string {
   const ps = join(dir, 'page.ps');
@@ -32,31 +35,28 @@ function renderPage(dir: string): string {
 }
 
 /** One fax terminal on one B channel: every received block in, one block out. */
-function attach(rig: SimRig, fax: FaxTerminal, ch: TdmChannel): () => void {
+function attach(rig: Rig, fax: FaxTerminal, ch: TdmChannel): () => void {
   const out = new Int16Array(160);
   const onBlock = (f: Uint8Array): void => fax.rx(decode('PCMA', f));
   ch.on('frame', onBlock);
-  const ticker = rig.clock.setInterval(() => {
+  const ticker = rig.everyBlock(ch, () => {
     fax.tx(out);
     ch.write(encode('PCMA', out));
-  }, 20);
+  });
   return () => {
     ticker.cancel();
     ch.off('frame', onBlock);
   };
 }
 
-hwTest('fax-t30: one page span 1 → span 2 through a B channel, completion 0 at both ends', async (t) => {
+rigTest('fax-t30: one page span 1 → span 2 through a B channel, completion 0 at both ends', {}, async (t, rig) => {
   const dir = mkdtempSync(join(tmpdir(), 'hw-fax-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const page = renderPage(dir);
 
-  const rig = new SimRig();
-  t.teardown(() => rig.close());
-  rig.card.connect(1, 2);
   const s1 = await rig.card.openSpan(1, CLEAR);
   const s2 = await rig.card.openSpan(2, CLEAR);
-  await rig.until(() => s1.inService && s2.inService, 1000, 'spans up');
+  await spansUp(rig, [s1, s2]);
 
   const caller = new FaxTerminal({ role: 'caller', direction: 'send', file: page, ident: '+86 371 95598' });
   const answerer = new FaxTerminal({ role: 'answerer', direction: 'receive', file: join(dir, 'rx.tif'), ident: 'HOTLINE RX' });

@@ -15,6 +15,9 @@
  * same timeslot at once (each sends 0 0 and sees 0 0 instead of the seizure acknowledgement):
  * Q.421 dual seizure, each end reports cause 44 and clears; both circuits go back to idle through
  * the release guard, and a call on the same timeslot goes through afterwards.
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
 import { Q850 as R2Q850 } from '../../drivers/r2/china-no1.js';
 import { R2Signalling } from '../../drivers/r2/r2-span.js';
@@ -22,11 +25,8 @@ import { SimR2Exchange } from '../../drivers/sim/r2-exchange.js';
 import { SimSs7Exchange } from '../../drivers/sim/ss7-exchange.js';
 import { bindIsup } from '../../drivers/sim/ss7-link.js';
 import type { IsupSignalling, IsupSignallingEvents } from '../../drivers/ss7/isup-link.js';
-import type { SpanConfig } from '../../drivers/types.js';
-import { hwTest, SimRig } from '../harness/rig.js';
-
-const SS7_SPAN: SpanConfig = { framing: 'ccs', crc4: true, lineCode: 'hdb3', timing: 1, signalling: 'ss7' };
-const R2_SPAN: SpanConfig = { framing: 'cas', crc4: false, lineCode: 'hdb3', timing: 1, signalling: 'r2' };
+import type { ExecutionContext } from 'ava';
+import { R2_SPAN, rigTest, spansUp, SS7_SPAN, type Rig } from '../harness/rig.js';
 
 function next<K extends keyof IsupSignallingEvents>(sig: IsupSignalling, event: K): Promise<IsupSignallingEvents[K]> {
   return new Promise((resolve) => {
@@ -38,29 +38,24 @@ function next<K extends keyof IsupSignallingEvents>(sig: IsupSignalling, event: 
   });
 }
 
-async function isupRig(): Promise<{ rig: SimRig; app: IsupSignalling; exchange: SimSs7Exchange }> {
-  const rig = new SimRig();
-  rig.card.connect(1, 2);
+async function isupRig(t: ExecutionContext, rig: Rig): Promise<{ app: IsupSignalling; exchange: SimSs7Exchange }> {
   const appSpan = await rig.card.openSpan(1, SS7_SPAN);
   const netSpan = await rig.card.openSpan(2, { ...SS7_SPAN, timing: 0 });
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const app = bindIsup(appSpan, { pc: 1, adjPc: 2 }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimSs7Exchange({ span: netSpan, pc: 2, adjPc: 1 }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
-  const close = rig.close.bind(rig);
-  rig.close = async () => {
+  t.teardown(() => {
     app.close();
     exchange.close();
-    await close();
-  };
+  });
   const gra = next(app.isup, 'gra');
   await rig.untilPaced(() => exchange.linkUp && app.isup.linkUp, 8000, 'linkset up', 2);
   await rig.untilPaced(gra, 3000, 'GRA', 2);
-  return { rig, app: app.isup, exchange };
+  return { app: app.isup, exchange };
 }
 
-hwTest('glare-blocking: ISUP CGB/CGU both ways — blocked CICs refuse seizure until unblocked', async (t) => {
-  const { rig, app, exchange } = await isupRig();
-  t.teardown(() => rig.close());
+rigTest('glare-blocking: ISUP CGB/CGU both ways — blocked CICs refuse seizure until unblocked', {}, async (t, rig) => {
+  const { app, exchange } = await isupRig(t, rig);
 
   const cgb = next(app, 'cgb');
   const cgba = next(exchange.isup, 'cgba');
@@ -96,9 +91,8 @@ hwTest('glare-blocking: ISUP CGB/CGU both ways — blocked CICs refuse seizure u
   t.like(await rig.untilPaced(iam, 3000, 'IAM on CIC 11', 2), { cic: 11 });
 });
 
-hwTest('glare-blocking: ISUP dual seizure — the higher point code wins even CICs, the lower odd ones (Q.764 §2.10.1.4)', async (t) => {
-  const { rig, app, exchange } = await isupRig();
-  t.teardown(() => rig.close());
+rigTest('glare-blocking: ISUP dual seizure — the higher point code wins even CICs, the lower odd ones (Q.764 §2.10.1.4)', {}, async (t, rig) => {
+  const { app, exchange } = await isupRig(t, rig);
 
   // Even CIC 8: the exchange (PC 2 > 1) controls it.
   const appRel = next(app, 'rel');
@@ -127,13 +121,10 @@ hwTest('glare-blocking: ISUP dual seizure — the higher point code wins even CI
   await rig.untilPaced(rlc, 3000, 'RLC', 2);
 });
 
-hwTest('glare-blocking: R2 dual seizure — both ends clear with cause 44, return to idle, and the timeslot then carries a call', async (t) => {
-  const rig = new SimRig();
-  t.teardown(() => rig.close());
-  rig.card.connect(1, 2);
+rigTest('glare-blocking: R2 dual seizure — both ends clear with cause 44, return to idle, and the timeslot then carries a call', {}, async (t, rig) => {
   const appSpan = await rig.card.openSpan(1, R2_SPAN);
   const exSpan = await rig.card.openSpan(2, { ...R2_SPAN, timing: 0 });
-  await rig.until(() => appSpan.inService && exSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, exSpan]);
   const app = new R2Signalling({ spanNo: 1, channels: appSpan.bChannels, incoming: { dnisLength: 5 } }, { clock: rig.clock, log: rig.log });
   const exchange = new SimR2Exchange({ span: exSpan }, { clock: rig.clock, log: rig.log });
   t.teardown(() => {

@@ -8,17 +8,19 @@
  *
  * libss7's timers follow the wall clock (drivers/ss7/isup-link.ts), and MTP2 alignment takes about
  * a second of it, so the card is stepped at a pace (20 ms of card time, then a 2 ms pause).
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecutionContext } from 'ava';
 import { Q850, type IsupSignalling, type IsupSignallingEvents } from '../../drivers/ss7/isup-link.js';
 import { SimSs7Exchange } from '../../drivers/sim/ss7-exchange.js';
 import { bindIsup } from '../../drivers/sim/ss7-link.js';
-import type { Span, SpanConfig, TdmChannel } from '../../drivers/types.js';
+import type { Span } from '../../drivers/types.js';
 import { toneShare, toneSource } from '../harness/audio.js';
-import { hwTest, SimRig } from '../harness/rig.js';
+import { bearer, rigTest, spansUp, SS7_SPAN, type Rig } from '../harness/rig.js';
 
-const SS7_SPAN: SpanConfig = { framing: 'ccs', crc4: true, lineCode: 'hdb3', timing: 1, signalling: 'ss7' };
-const SS7_SPAN_MASTER: SpanConfig = { ...SS7_SPAN, timing: 0 };
+const SS7_SPAN_MASTER = { ...SS7_SPAN, timing: 0 };
 
 function next<K extends keyof IsupSignallingEvents>(sig: IsupSignalling, event: K): Promise<IsupSignallingEvents[K]> {
   return new Promise((resolve) => {
@@ -30,59 +32,32 @@ function next<K extends keyof IsupSignallingEvents>(sig: IsupSignalling, event: 
   });
 }
 
-/** Step the card at a pace until `what` settles or holds; fails after `realMs` of wall time. */
-async function paced<T>(rig: SimRig, what: Promise<T> | (() => boolean), realMs: number, label: string): Promise<T | undefined> {
-  const end = performance.now() + realMs;
-  let settled = typeof what === 'function' ? what() : false;
-  let value: T | undefined;
-  let failure: unknown = null;
-  if (typeof what !== 'function') {
-    what.then(
-      (v) => {
-        value = v;
-        settled = true;
-      },
-      (err: unknown) => {
-        failure = err ?? new Error(label);
-        settled = true;
-      },
-    );
-  }
-  while (!settled) {
-    if (performance.now() > end) throw new Error(`${label}: not reached within ${realMs} ms`);
-    await rig.run(20);
-    await sleep(2);
-    if (typeof what === 'function') settled = what();
-  }
-  if (failure !== null) throw failure;
-  return value;
+/** Step the card at a pace (20 ms of card time, then 2 ms of wall time) until `what` settles or holds. */
+function paced<T>(rig: Rig, what: Promise<T> | (() => boolean), realMs: number, label: string): Promise<T | undefined> {
+  return rig.untilPaced(what, realMs, label, 2);
 }
 
-async function isupRig(): Promise<{ rig: SimRig; app: IsupSignalling; exchange: SimSs7Exchange; appSpan: Span; upMs: number }> {
-  const rig = new SimRig();
-  rig.card.connect(1, 2);
+/** Span 1 the appliance (PC 1), span 2 the simulated SS7 exchange (PC 2): linkset up, the appliance's GRS acknowledged. */
+async function isupRig(t: ExecutionContext, rig: Rig): Promise<{ app: IsupSignalling; exchange: SimSs7Exchange; appSpan: Span; upMs: number }> {
   const appSpan = await rig.card.openSpan(1, SS7_SPAN);
   const netSpan = await rig.card.openSpan(2, SS7_SPAN_MASTER);
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const started = performance.now();
   const app = bindIsup(appSpan, { pc: 1, adjPc: 2 }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimSs7Exchange({ span: netSpan, pc: 2, adjPc: 1 }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
-  const close = rig.close.bind(rig);
-  rig.close = async () => {
+  t.teardown(() => {
     app.close();
     exchange.close();
-    await close();
-  };
+  });
   const appGra = next(app.isup, 'gra');
   await paced(rig, () => exchange.linkUp && app.isup.linkUp, 8000, 'linkset up');
   const upMs = performance.now() - started;
   await paced(rig, appGra, 3000, 'GRA for the appliance’s GRS');
-  return { rig, app: app.isup, exchange, appSpan: appSpan as Span, upMs };
+  return { app: app.isup, exchange, appSpan, upMs };
 }
 
-hwTest('isup-call: linkset up over the cable; inbound IAM → ACM → ANM, tone both ways, REL(16) → RLC', async (t) => {
-  const { rig, app, exchange, appSpan, upMs } = await isupRig();
-  t.teardown(() => rig.close());
+rigTest('isup-call: linkset up over the cable; inbound IAM → ACM → ANM, tone both ways, REL(16) → RLC', {}, async (t, rig) => {
+  const { app, exchange, appSpan, upMs } = await isupRig(t, rig);
   t.log(`SS7 linkset up on both ends ${Math.round(upMs)} ms after binding`);
 
   const iam = next(app, 'iam');
@@ -90,7 +65,7 @@ hwTest('isup-call: linkset up over the cable; inbound IAM → ACM → ANM, tone 
   if (!placed.ok) return t.fail(`placeCall refused: ${placed.reason}`);
   const call = placed.call;
   const got = await paced(rig, iam, 3000, 'IAM at the appliance');
-  t.like(got, { cic: call.cic, calling: '037160001234', called: '95598', presentation: 'allowed', complete: true });
+  t.like(got, { cic: call.cic, calling: '037160001234', called: '95598', presentation: 'allowed', complete: true, overlap: false });
 
   app.acm(call.cic);
   await paced(rig, call.waitFor('alerting', 60_000), 3000, 'ACM at the exchange');
@@ -98,7 +73,7 @@ hwTest('isup-call: linkset up over the cable; inbound IAM → ACM → ANM, tone 
   t.deepEqual(await paced(rig, call.outcome(60_000), 3000, 'ANM at the exchange'), { outcome: 'answered' });
 
   // Audio on the call's timeslot: the exchange plays 1 kHz, the appliance 1.4 kHz.
-  const appBearer = appSpan.bChannels.find((b) => b.timeslot === got?.timeslot) as TdmChannel;
+  const appBearer = bearer(appSpan, got?.timeslot ?? -1);
   const exTone = toneSource(1000);
   const appTone = toneSource(1400);
   const heardByApp: Uint8Array[] = [];
@@ -113,11 +88,11 @@ hwTest('isup-call: linkset up over the cable; inbound IAM → ACM → ANM, tone 
   };
   appBearer.on('frame', onApp);
   call.bearer.on('frame', onEx);
-  await rig.run(1000);
+  await rig.run(1000 + (rig.settleBlocks - 3) * 20);
   appBearer.off('frame', onApp);
   call.bearer.off('frame', onEx);
-  const atApp = Buffer.concat(heardByApp.slice(3));
-  const atEx = Buffer.concat(heardByExchange.slice(3));
+  const atApp = Buffer.concat(heardByApp.slice(rig.settleBlocks));
+  const atEx = Buffer.concat(heardByExchange.slice(rig.settleBlocks));
   t.true(atApp.length >= 40 * 160 && atEx.length >= 40 * 160, `${atApp.length / 160} / ${atEx.length / 160} blocks`);
   t.true(toneShare(atApp, 1000) > 0.95, 'the exchange’s tone reached the appliance on the CIC’s timeslot');
   t.true(toneShare(atEx, 1400) > 0.95, 'the appliance’s tone reached the exchange');
@@ -130,9 +105,8 @@ hwTest('isup-call: linkset up over the cable; inbound IAM → ACM → ANM, tone 
   t.is(exchange.activeCalls, 0);
 });
 
-hwTest('isup-call: outbound IAM refused busy (REL 17); a blocked CIC cannot be seized until UBL', async (t) => {
-  const { rig, app, exchange } = await isupRig();
-  t.teardown(() => rig.close());
+rigTest('isup-call: outbound IAM refused busy (REL 17); a blocked CIC cannot be seized until UBL', {}, async (t, rig) => {
+  const { app, exchange } = await isupRig(t, rig);
 
   t.is(app.iam({ cic: 7, called: '057188880000', calling: '95598' }), 'sent');
   const offered = await paced(rig, exchange.expectCall(60_000), 3000, 'IAM at the exchange');

@@ -16,6 +16,9 @@
  * stepped 20 ms per 20 ms of wall time. The prompts are tones (one frequency per prompt), so the
  * exchange can tell which prompt it heard by Goertzel. The IVR's own clock is a ManualClock
  * moved with the card, and fast-forwarded through the after-service menu's silent timeouts.
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
 import type { ExecutionContext } from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,13 +40,11 @@ import { SimExchange } from '../../drivers/sim/exchange.js';
 import { SimSs7Exchange } from '../../drivers/sim/ss7-exchange.js';
 import { bindIsup } from '../../drivers/sim/ss7-link.js';
 import { isupTdmSignalling } from '../../drivers/ss7/tdm-adapter.js';
-import type { SpanConfig, TdmChannel, TdmSignalling } from '../../drivers/types.js';
+import type { TdmChannel, TdmSignalling } from '../../drivers/types.js';
 import { bindPri } from '../../drivers/sim/pri-link.js';
 import { DtmfGenerator, DtmfReceiver } from '../../drivers/spandsp/dtmf.js';
 import { toneDbm0 } from '../harness/audio.js';
-import { hwTest, PRI_CPE, PRI_NET, SimRig } from '../harness/rig.js';
-
-const SS7_SPAN: SpanConfig = { framing: 'ccs', crc4: true, lineCode: 'hdb3', timing: 1, signalling: 'ss7' };
+import { PRI_CPE, PRI_NET, rigTest, SimRig, spansUp, SS7_SPAN, type Rig } from '../harness/rig.js';
 
 /** One tone per prompt name; 500 Hz for the ones the spec does not look for. */
 const PROMPT_TONE: Readonly<Record<string, { freq: number; ms: number }>> = {
@@ -65,11 +66,11 @@ function writePrompts(dir: string): void {
   }
 }
 
-/** Steps the card (and the IVR clock) 20 ms per 20 ms of wall time. */
+/** Steps the IVR clock (and the simulated card; a real one keeps its own time) 20 ms per 20 ms of wall time. */
 class RealTime {
   ffwdMs = 0;
   constructor(
-    private readonly rig: SimRig,
+    private readonly rig: Rig,
     private readonly ivrClock: ManualClock,
   ) {}
 
@@ -78,7 +79,7 @@ class RealTime {
     let n = 0;
     while (!done()) {
       if (performance.now() - start > realMs) throw new Error(`${label}: not reached within ${realMs} ms`);
-      this.rig.clock.advance(20);
+      if (this.rig instanceof SimRig) this.rig.clock.advance(20);
       this.ivrClock.advance(20 + this.ffwdMs);
       n++;
       const wait = start + n * 20 - performance.now();
@@ -116,7 +117,7 @@ interface Appliance {
 }
 
 /** The appliance side: a span's TDM legs, each incoming call given to the default 95598 flow. */
-async function appliance(t: ExecutionContext, rig: SimRig, ivrClock: ManualClock, signalling: TdmSignalling, bearers: readonly TdmChannel[]): Promise<Appliance> {
+async function appliance(t: ExecutionContext, rig: Rig, ivrClock: ManualClock, signalling: TdmSignalling, bearers: readonly TdmChannel[]): Promise<Appliance> {
   const base = 46000 + (process.pid % 40) * 20;
   const engine = new MediaEngine({ workers: 1, rtpPortMin: base, rtpPortMax: base + 19, bindAddress: '127.0.0.1', clock: systemClock, log: rig.log });
   t.teardown(() => engine.stop());
@@ -217,21 +218,18 @@ function dtmfVoice(gen: DtmfGenerator): () => Uint8Array {
   };
 }
 
-hwTest('ivr-over-pri: a PRI call to 95598 hears the welcome, keys 2 + area in-band, reaches the outage lookup, cleared with cause 16', async (t) => {
-  const rig = new SimRig();
+rigTest('ivr-over-pri: a PRI call to 95598 hears the welcome, keys 2 + area in-band, reaches the outage lookup, cleared with cause 16', {}, async (t, rig) => {
   const ivrClock = new ManualClock();
-  rig.card.connect(1, 2);
   const appSpan = await rig.card.openSpan(1, PRI_CPE);
   const netSpan = await rig.card.openSpan(2, PRI_NET);
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const cpe = bindPri(appSpan, { side: 'cpe' }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimExchange({ span: netSpan }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
   const gen = new DtmfGenerator();
-  t.teardown(async () => {
+  t.teardown(() => {
     gen.close();
     cpe.close();
     exchange.close();
-    await rig.close();
   });
   await rig.until(exchange.waitDchanUp(2000), 2000, 'D channel up');
   await rig.until(() => cpe.pri.dchanUp, 2000, 'CPE D channel up');
@@ -252,21 +250,18 @@ hwTest('ivr-over-pri: a PRI call to 95598 hears the welcome, keys 2 + area in-ba
   await scenario(t, new RealTime(rig, ivrClock), app, carrier, gen, { number: '037160001234', presentation: 'restricted' });
 });
 
-hwTest('ivr-over-isup: the same over SS7 — IAM to 95598, ACM/ANM from the IVR, digits in-band, REL cause 16 from the appliance', async (t) => {
-  const rig = new SimRig();
+rigTest('ivr-over-isup: the same over SS7 — IAM to 95598, ACM/ANM from the IVR, digits in-band, REL cause 16 from the appliance', {}, async (t, rig) => {
   const ivrClock = new ManualClock();
-  rig.card.connect(1, 2);
   const appSpan = await rig.card.openSpan(1, SS7_SPAN);
   const netSpan = await rig.card.openSpan(2, { ...SS7_SPAN, timing: 0 });
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const link = bindIsup(appSpan, { pc: 1, adjPc: 2 }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimSs7Exchange({ span: netSpan, pc: 2, adjPc: 1 }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
   const gen = new DtmfGenerator();
-  t.teardown(async () => {
+  t.teardown(() => {
     gen.close();
     link.close();
     exchange.close();
-    await rig.close();
   });
   const signalling = isupTdmSignalling(link.isup, { spanNo: 1, timeslots: appSpan.bChannels.map((b) => b.timeslot) });
   const app = await appliance(t, rig, ivrClock, signalling, appSpan.bChannels);

@@ -6,14 +6,17 @@
  * found by Goertzel at the far end), DISCONNECT with cause 16; then a call refused with cause 17
  * (user busy), which the exchange reports as the outcome `busy`; and 30 simultaneous calls, each
  * B channel carrying its own pseudo-random A-law pattern bit-exact.
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
+import type { ExecutionContext } from 'ava';
 import { Q850, type PriSignalling, type PriSignallingEvents } from '../../drivers/libpri/pri-span.js';
-import { ALAW_IDLE } from '../../drivers/sim/channels.js';
 import { SimExchange } from '../../drivers/sim/exchange.js';
 import { bindPri } from '../../drivers/sim/pri-link.js';
-import type { TdmChannel } from '../../drivers/types.js';
-import { patternSource, toneShare, toneSource } from '../harness/audio.js';
-import { hwTest, PRI_CPE, PRI_NET, SimRig } from '../harness/rig.js';
+import { FRAME_MS, type Span } from '../../drivers/types.js';
+import { PatternCheck, patternBytes, patternSource, toneShare, toneSource } from '../harness/audio.js';
+import { bearer, PRI_CPE, PRI_NET, rigTest, spansUp, type Rig } from '../harness/rig.js';
 
 function next<K extends keyof PriSignallingEvents>(sig: PriSignalling, event: K): Promise<PriSignallingEvents[K]> {
   return new Promise((resolve) => {
@@ -25,28 +28,24 @@ function next<K extends keyof PriSignallingEvents>(sig: PriSignalling, event: K)
   });
 }
 
-async function priRig(): Promise<{ rig: SimRig; cpe: PriSignalling; exchange: SimExchange; appSpan: Awaited<ReturnType<SimRig['card']['openSpan']>> }> {
-  const rig = new SimRig();
-  rig.card.connect(1, 2);
+/** Span 1 the appliance (libpri CPE), span 2 the simulated exchange (NET); D channel up on both. */
+async function priRig(t: ExecutionContext, rig: Rig): Promise<{ cpe: PriSignalling; exchange: SimExchange; appSpan: Span }> {
   const appSpan = await rig.card.openSpan(1, PRI_CPE);
   const netSpan = await rig.card.openSpan(2, PRI_NET);
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const cpe = bindPri(appSpan, { side: 'cpe' }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimExchange({ span: netSpan }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
-  const close = rig.close.bind(rig);
-  rig.close = async () => {
+  t.teardown(() => {
     cpe.close();
     exchange.close();
-    await close();
-  };
+  });
   await rig.until(exchange.waitDchanUp(2000), 2000, 'D channel up');
   await rig.until(() => cpe.pri.dchanUp, 2000, 'CPE D channel up');
-  return { rig, cpe: cpe.pri, exchange, appSpan };
+  return { cpe: cpe.pri, exchange, appSpan };
 }
 
-hwTest('pri-call: inbound call with numbers, alerting, answer, 2 s of tone both ways, hangup cause 16', async (t) => {
-  const { rig, cpe, exchange, appSpan } = await priRig();
-  t.teardown(() => rig.close());
+rigTest('pri-call: inbound call with numbers, alerting, answer, 2 s of tone both ways, hangup cause 16', {}, async (t, rig) => {
+  const { cpe, exchange, appSpan } = await priRig(t, rig);
 
   const ring = next(cpe, 'ring');
   const placed = exchange.placeCall({ calling: '037160001234', called: '95598', presentation: 'allowed', plan: 'national' });
@@ -63,23 +62,24 @@ hwTest('pri-call: inbound call with numbers, alerting, answer, 2 s of tone both 
   t.is(call.state, 'connected');
 
   // The appliance's side of the B channel: record what arrives, answer each block with its tone.
-  const bearer = appSpan.bChannels.find((b) => b.timeslot === call.channel) as TdmChannel;
+  const b = bearer(appSpan, call.channel);
   const appTone = toneSource(1400);
   const heardByApp: Uint8Array[] = [];
   const onBlock = (f: Uint8Array): void => {
     heardByApp.push(f.slice());
-    bearer.write(appTone());
+    b.write(appTone());
   };
-  bearer.on('frame', onBlock);
-  t.teardown(() => bearer.off('frame', onBlock));
+  b.on('frame', onBlock);
+  t.teardown(() => b.off('frame', onBlock));
   call.startRecording();
   call.play(toneSource(1000));
-  await rig.run(2000);
+  // 2 s of tone after the path has settled (3 blocks on the simulated card).
+  await rig.run(2000 + (rig.settleBlocks - 3) * FRAME_MS);
   call.stopPlaying();
 
-  // Skip the first 3 blocks (idle before the first tone block crossed), check the rest.
-  const atApp = Buffer.concat(heardByApp.slice(3));
-  const atExchange = call.recording().subarray(3 * 160);
+  // Skip the first blocks (idle before the first tone block crossed), check the rest.
+  const atApp = Buffer.concat(heardByApp.slice(rig.settleBlocks));
+  const atExchange = call.recording().subarray(rig.settleBlocks * 160);
   t.true(atApp.length >= 95 * 160, `${atApp.length / 160} blocks reached the appliance`);
   t.true(atExchange.length >= 95 * 160, `${atExchange.length / 160} blocks reached the exchange`);
   const s1000 = toneShare(atApp, 1000);
@@ -99,9 +99,8 @@ hwTest('pri-call: inbound call with numbers, alerting, answer, 2 s of tone both 
   t.is(exchange.activeCalls, 0);
 });
 
-hwTest('pri-call: the appliance refuses a call with cause 17; the exchange sees outcome busy', async (t) => {
-  const { rig, cpe, exchange } = await priRig();
-  t.teardown(() => rig.close());
+rigTest('pri-call: the appliance refuses a call with cause 17; the exchange sees outcome busy', {}, async (t, rig) => {
+  const { cpe, exchange } = await priRig(t, rig);
   cpe.on('ring', (r) => cpe.hangup(r.channel, Q850.USER_BUSY));
   const placed = exchange.placeCall({ calling: '13800138000', called: '95598', channel: 7 });
   if (!placed.ok) return t.fail(placed.reason);
@@ -111,9 +110,8 @@ hwTest('pri-call: the appliance refuses a call with cause 17; the exchange sees 
   t.is(placed.call.channel, 7);
 });
 
-hwTest('pri-call: the appliance calls out; the exchange answers, then the appliance clears with 16', async (t) => {
-  const { rig, cpe, exchange } = await priRig();
-  t.teardown(() => rig.close());
+rigTest('pri-call: the appliance calls out; the exchange answers, then the appliance clears with 16', {}, async (t, rig) => {
+  const { cpe, exchange } = await priRig(t, rig);
   const incoming = exchange.expectCall(2000);
   t.is(cpe.setup({ channel: 12, called: '13800138000', calling: '95598' }), 'sent');
   const call = await rig.until(incoming, 2000, 'call at exchange');
@@ -130,9 +128,8 @@ hwTest('pri-call: the appliance calls out; the exchange answers, then the applia
   t.like(call.clearing, { cause: 16, by: 'remote' });
 });
 
-hwTest('pri-call: a second call on a busy B channel is refused as a value, not sent', async (t) => {
-  const { rig, cpe, exchange } = await priRig();
-  t.teardown(() => rig.close());
+rigTest('pri-call: a second call on a busy B channel is refused as a value, not sent', {}, async (t, rig) => {
+  const { cpe, exchange } = await priRig(t, rig);
   const rings: number[] = [];
   cpe.on('ring', (r) => {
     rings.push(r.channel);
@@ -148,9 +145,8 @@ hwTest('pri-call: a second call on a busy B channel is refused as a value, not s
   t.deepEqual(rings, [3]);
 });
 
-hwTest('pri-call: 30 simultaneous calls fill the span, each B channel carrying its own pattern bit-exact', async (t) => {
-  const { rig, cpe, exchange, appSpan } = await priRig();
-  t.teardown(() => rig.close());
+rigTest('pri-call: 30 simultaneous calls fill the span, each B channel carrying its own pattern bit-exact', {}, async (t, rig) => {
+  const { cpe, exchange, appSpan } = await priRig(t, rig);
   cpe.on('ring', (r) => cpe.answer(r.channel));
   const calls = [];
   for (let i = 0; i < 30; i++) {
@@ -162,23 +158,16 @@ hwTest('pri-call: 30 simultaneous calls fill the span, each B channel carrying i
   await rig.until(Promise.all(calls.map((c) => c.waitFor('connected', 3000))), 3000, '30 answers');
 
   const BLOCKS = 50;
-  const results = new Map<number, { ok: number; bad: number }>();
+  const checks = new Map<number, PatternCheck>();
   for (const call of calls) {
     const seed = 1000 + call.channel;
     call.play(patternSource(seed));
-    const expect = patternSource(seed);
-    const r = { ok: 0, bad: 0 };
-    results.set(call.channel, r);
-    let started = false;
-    appSpan.bChannels.find((b) => b.timeslot === call.channel)?.on('frame', (f) => {
-      if (!started && f.every((b) => b === ALAW_IDLE)) return;
-      started = true;
-      if (r.ok + r.bad >= BLOCKS) return;
-      if (Buffer.compare(Buffer.from(f), Buffer.from(expect())) === 0) r.ok++;
-      else r.bad++;
-    });
+    const check = new PatternCheck(patternBytes(seed, BLOCKS));
+    checks.set(call.channel, check);
+    bearer(appSpan, call.channel).on('frame', (f) => check.push(f));
   }
-  await rig.run((BLOCKS + 5) * 20);
+  await rig.until(() => [...checks.values()].every((c) => c.complete()), (BLOCKS + 5) * 20, `${BLOCKS} blocks on every call`);
+  const results = new Map([...checks].map(([ch, c]) => [ch, c.blocks()]));
   const summary = [...results.values()];
   t.is(summary.reduce((s, r) => s + r.ok, 0), 30 * BLOCKS, 'every block of every call bit-exact');
   t.true(summary.every((r) => r.bad === 0));

@@ -6,6 +6,9 @@
  *    caller, "0123456789*#" back from the appliance;
  *  - a one-page fax (T.30 over V.17/V.29/V.27ter, spandsp fax terminals), the caller sending;
  * and the call is cleared with cause 16 after the fax's phase E.
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,15 +21,15 @@ import { bindPri } from '../../drivers/sim/pri-link.js';
 import { DtmfGenerator, DtmfReceiver } from '../../drivers/spandsp/dtmf.js';
 import { FaxTerminal } from '../../drivers/spandsp/fax.js';
 import type { TdmChannel } from '../../drivers/types.js';
-import { hwTest, PRI_CPE, PRI_NET, SimRig } from '../harness/rig.js';
+import { bearer, PRI_CPE, PRI_NET, rigTest, spansUp, type Rig } from '../harness/rig.js';
 
-/** Runs `tx` into `out` every tick and feeds what `inp` receives to `rx`, until stopped. */
-function pump(rig: SimRig, out: TdmChannel, inp: TdmChannel, tx: (pcm: Int16Array) => void, rx: (pcm: Int16Array) => void): () => void {
+/** Runs `tx` into `out` every block and feeds what `inp` receives to `rx`, until stopped. */
+function pump(rig: Rig, out: TdmChannel, inp: TdmChannel, tx: (pcm: Int16Array) => void, rx: (pcm: Int16Array) => void): () => void {
   const pcm = new Int16Array(160);
-  const ticker = rig.clock.setInterval(() => {
+  const ticker = rig.everyBlock(out, () => {
     tx(pcm);
     out.write(encode('PCMA', pcm));
-  }, 20);
+  });
   const onFrame = (f: Uint8Array): void => rx(decode('PCMA', f));
   inp.on('frame', onFrame);
   return () => {
@@ -35,13 +38,10 @@ function pump(rig: SimRig, out: TdmChannel, inp: TdmChannel, tx: (pcm: Int16Arra
   };
 }
 
-hwTest('pri-media: DTMF both ways and a one-page fax through the B channel of an answered PRI call', async (t) => {
-  const rig = new SimRig();
-  t.teardown(() => rig.close());
-  rig.card.connect(1, 2);
+rigTest('pri-media: DTMF both ways and a one-page fax through the B channel of an answered PRI call', {}, async (t, rig) => {
   const appSpan = await rig.card.openSpan(1, PRI_CPE);
   const netSpan = await rig.card.openSpan(2, PRI_NET);
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const cpe = bindPri(appSpan, { side: 'cpe' }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimExchange({ span: netSpan }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
   t.teardown(() => {
@@ -55,8 +55,8 @@ hwTest('pri-media: DTMF both ways and a one-page fax through the B channel of an
   if (!placed.ok) return t.fail(placed.reason);
   await rig.until(placed.call.waitFor('connected', 3000), 3000, 'answered');
   const ts = placed.call.channel;
-  const caller = netSpan.bChannels.find((c) => c.timeslot === ts) as TdmChannel;
-  const app = appSpan.bChannels.find((c) => c.timeslot === ts) as TdmChannel;
+  const caller = bearer(netSpan, ts);
+  const app = bearer(appSpan, ts);
 
   // DTMF both ways at once.
   const genCaller = new DtmfGenerator();

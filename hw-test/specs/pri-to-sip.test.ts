@@ -13,6 +13,9 @@
  * BYE, and the CDR has both legs (tdm inbound, sip outbound) with the route.
  *
  * Real time: the media engine's workers and baresip run on the wall clock, so the card does too.
+ *
+ * Written against the Rig interface: on a real card the daemon's wiring drives span 1 of the
+ * DAHDI card and the simulated exchange runs on span 2 at the other end of the cable.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,18 +35,11 @@ import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../../appliance/sip/ua/user-
 import { openStore } from '../../appliance/store/database.js';
 import { wireCard } from '../../appliance/daemon/wire-card.js';
 import { toneShare, toneSource } from '../harness/audio.js';
-import { hwTest } from '../harness/rig.js';
+import { SimExchange } from '../../drivers/sim/exchange.js';
+import { PRI_NET, rigTest, waitReal } from '../harness/rig.js';
 
 const log = silentLogger();
 const clock = systemClock;
-
-async function until(done: () => boolean, ms: number, label: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(`${label}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Goertzel amplitude of `freq` over the loudest second of a baresip (S16LE WAV) recording. */
 function toneInWav(file: string, freq: number): number {
@@ -68,7 +64,7 @@ function toneInWav(file: string, freq: number): number {
   return best;
 }
 
-hwTest('pri-to-sip: PRI call to DID 8001 → dialplan → SIP extension 1002; tones both ways through the engine; exchange clears 16 → BYE, CDR with both legs', async (t) => {
+rigTest('pri-to-sip: PRI call to DID 8001 → dialplan → SIP extension 1002; tones both ways through the engine; exchange clears 16 → BYE, CDR with both legs', {}, async (t, rig) => {
   const dir = tempDir('hw-pri-sip-');
   const ports = await freePortBlock(40);
   const bus = new EventBus({ clock, log });
@@ -110,8 +106,17 @@ hwTest('pri-to-sip: PRI call to DID 8001 → dialplan → SIP extension 1002; to
   const phone = await Baresip.start({ name: 'b', dir, user: '1002', wav: tone600, answer: true, ports: ports + 13 });
   t.teardown(() => phone.stop());
 
+  // The carrier: the daemon's own simulated far end on the sim card; on a real card, the
+  // simulated exchange on span 2 at the other end of the cable (opened first: the rig sets both
+  // spans up for PRI before the daemon's wiring opens span 1).
+  let far: SimExchange | null = null;
+  if (rig.kind === 'dahdi') {
+    const netSpan = await rig.card.openSpan(2, PRI_NET);
+    far = new SimExchange({ span: netSpan }, { clock: rig.clock, signallingClock: rig.signallingClock, log });
+    t.teardown(() => far?.close());
+  }
   const card = await wireCard({
-    card: { driver: 'sim' },
+    card: { driver: rig.kind },
     clock,
     log,
     bus,
@@ -123,7 +128,7 @@ hwTest('pri-to-sip: PRI call to DID 8001 → dialplan → SIP extension 1002; to
     inbound: handler,
   });
   t.teardown(() => card.close());
-  const exchange = card.exchange;
+  const exchange = far ?? card.exchange;
   if (!exchange) return t.fail('no simulated exchange');
   await exchange.waitDchanUp(5000);
 
@@ -165,5 +170,5 @@ hwTest('pri-to-sip: PRI call to DID 8001 → dialplan → SIP extension 1002; to
     ['tdm', 'inbound', '037160001234'],
     ['sip', 'outbound', '1002'],
   ]);
-  await until(() => handler.active() === 0, 2000, 'call forgotten');
+  await waitReal(() => handler.active() === 0, 2000, 'call forgotten');
 });

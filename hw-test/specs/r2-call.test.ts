@@ -5,15 +5,17 @@
  * compelled MF signals as spandsp R2 tones in the call's B channel: called number 95598 (DNIS),
  * then on A-6 the category KA and the calling number 13800138000 (ANI), A-3, KD, B-1; answer;
  * clear-forward and release guard. Then the busy case (B-2 → cause 17) and a blocked circuit.
+ *
+ * Written against the Rig interface (harness/rig.ts): it runs on the simulated card and, with
+ * HW_RIG=dahdi, on a real card with span 1 cabled to span 2 (the exchange on span 2 either way).
  */
 import { Q850 } from '../../drivers/r2/china-no1.js';
 import { R2Signalling, type R2CallEvents } from '../../drivers/r2/r2-span.js';
 import { SimR2Exchange } from '../../drivers/sim/r2-exchange.js';
-import type { SpanConfig } from '../../drivers/types.js';
-import { hwTest, SimRig } from '../harness/rig.js';
+import type { ExecutionContext } from 'ava';
+import { R2_SPAN, rigTest, spansUp, type Rig } from '../harness/rig.js';
 
-const R2_SPAN: SpanConfig = { framing: 'cas', crc4: false, lineCode: 'hdb3', timing: 1, signalling: 'r2' };
-const R2_EXCHANGE: SpanConfig = { ...R2_SPAN, timing: 0 };
+const R2_EXCHANGE = { ...R2_SPAN, timing: 0 };
 
 function next<E extends keyof R2CallEvents>(r2: R2Signalling, event: E): Promise<Parameters<R2CallEvents[E]>[0]> {
   return new Promise((resolve) => {
@@ -25,26 +27,22 @@ function next<E extends keyof R2CallEvents>(r2: R2Signalling, event: E): Promise
   });
 }
 
-async function r2Rig(): Promise<{ rig: SimRig; app: R2Signalling; exchange: SimR2Exchange }> {
-  const rig = new SimRig();
-  rig.card.connect(1, 2);
+/** Span 1 the appliance's R2 signalling (DNIS of 5 digits), span 2 the simulated R2 exchange. */
+async function r2Rig(t: ExecutionContext, rig: Rig): Promise<{ app: R2Signalling; exchange: SimR2Exchange }> {
   const appSpan = await rig.card.openSpan(1, R2_SPAN);
   const exSpan = await rig.card.openSpan(2, R2_EXCHANGE);
-  await rig.until(() => appSpan.inService && exSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, exSpan]);
   const app = new R2Signalling({ spanNo: 1, channels: appSpan.bChannels, incoming: { dnisLength: 5 } }, { clock: rig.clock, log: rig.log });
   const exchange = new SimR2Exchange({ span: exSpan }, { clock: rig.clock, log: rig.log });
-  const close = rig.close.bind(rig);
-  rig.close = async () => {
+  t.teardown(() => {
     app.close();
     exchange.close();
-    await close();
-  };
-  return { rig, app, exchange };
+  });
+  return { app, exchange };
 }
 
-hwTest('r2-call: DNIS 95598 + ANI 13800138000 received, alerting (B-1), answer, clear-forward, release', async (t) => {
-  const { rig, app, exchange } = await r2Rig();
-  t.teardown(() => rig.close());
+rigTest('r2-call: DNIS 95598 + ANI 13800138000 received, alerting (B-1), answer, clear-forward, release', {}, async (t, rig) => {
+  const { app, exchange } = await r2Rig(t, rig);
   const ring = next(app, 'ring');
   const placed = exchange.placeCall({ called: '95598', calling: '13800138000' });
   if (!placed.ok) return t.fail(`placeCall refused: ${placed.reason}`);
@@ -70,9 +68,8 @@ hwTest('r2-call: DNIS 95598 + ANI 13800138000 received, alerting (B-1), answer, 
   t.is(exchange.r2.state(call.timeslot), 'idle');
 });
 
-hwTest('r2-call: the appliance refuses as busy (cause 17 → B-2); the exchange reports busy and both ends go idle', async (t) => {
-  const { rig, app, exchange } = await r2Rig();
-  t.teardown(() => rig.close());
+rigTest('r2-call: the appliance refuses as busy (cause 17 → B-2); the exchange reports busy and both ends go idle', {}, async (t, rig) => {
+  const { app, exchange } = await r2Rig(t, rig);
   app.on('ring', ({ timeslot }) => app.hangup(timeslot, Q850.USER_BUSY));
   const placed = exchange.placeCall({ called: '95598', calling: '13800138000' });
   if (!placed.ok) return t.fail(placed.reason);
@@ -82,9 +79,8 @@ hwTest('r2-call: the appliance refuses as busy (cause 17 → B-2); the exchange 
   t.pass();
 });
 
-hwTest('r2-call: a circuit the appliance blocks is refused by the exchange; unblocked it carries a call', async (t) => {
-  const { rig, app, exchange } = await r2Rig();
-  t.teardown(() => rig.close());
+rigTest('r2-call: a circuit the appliance blocks is refused by the exchange; unblocked it carries a call', {}, async (t, rig) => {
+  const { app, exchange } = await r2Rig(t, rig);
   app.block(1);
   await rig.until(() => exchange.r2.state(1) === 'blocked-remote', 500, 'blocked at the exchange');
   t.like(exchange.placeCall({ called: '95598', calling: '1', timeslot: 1 }), { ok: false, reason: 'circuit-busy' });

@@ -13,6 +13,10 @@
  * (calls/outbound-dialer.ts) and GatewayRegistry; the SIP trunk here is a fake Gateway that
  * answers with a fake leg, because this spec is about the E1 side.
  *
+ * Split in two so a real card runs what it can: the calls in service (two inbound, one outbound
+ * through the gateway, and a phone's call routed to the E1 ahead of the trunk) need nothing but
+ * the cable; the pull and the fallback need the simulated cable (`needs: ['cable-pull']`).
+ *
  * libpri supervises its link on wall time (Q.921 T200 × N200), so both ends run with a short
  * T200 (250 ms) and the rig is paced while the cable is out: both D channels drop and both
  * stacks free their calls. Reinserted, the framers realign, Q.921 re-establishes (SABME/UA),
@@ -25,6 +29,7 @@ import { Call } from '../../appliance/calls/call.js';
 import type { CdrRecord } from '../../appliance/calls/call-store.js';
 import { GatewayRegistry, type Gateway, type GatewayDialRequest, type GatewayDialResult } from '../../appliance/calls/gateway.js';
 import { TdmSpanGroupGateway } from '../../appliance/calls/tdm-gateway.js';
+import type { ExecutionContext } from 'ava';
 import type { HangupInfo } from '../../appliance/channel/channel.js';
 import { SpanGuard } from '../../appliance/channel/tdm/span-guard.js';
 import { TdmSpanLegs } from '../../appliance/channel/tdm/span-legs.js';
@@ -34,7 +39,7 @@ import { EventBus } from '../../appliance/core/events.js';
 import { priTdmSignalling } from '../../drivers/libpri/tdm-adapter.js';
 import { SimExchange } from '../../drivers/sim/exchange.js';
 import { bindPri } from '../../drivers/sim/pri-link.js';
-import { hwTest, PRI_CPE, PRI_NET, SimRig } from '../harness/rig.js';
+import { PRI_CPE, PRI_NET, rigTest, spansUp, type Rig } from '../harness/rig.js';
 
 const RED_WITHIN_MS = 1000;
 /** Q.921 T200 for both ends (ms of wall time); N200 stays 3. */
@@ -51,7 +56,7 @@ class FakeTrunk implements Gateway {
   readonly dialled: GatewayDialRequest[] = [];
   constructor(
     readonly id: string,
-    private readonly rig: SimRig,
+    private readonly rig: Rig,
   ) {}
   available(): boolean {
     return true;
@@ -65,13 +70,15 @@ class FakeTrunk implements Gateway {
   }
 }
 
-hwTest('span-failover: cable pull → RED < 1 s, calls cleared with 38, route falls back to the SIP trunk; reinsert → D channel back, E1 used again', async (t) => {
-  const rig = new SimRig();
-  t.teardown(() => rig.close());
-  const cable = rig.card.connect(1, 2);
+/**
+ * Span 1 the appliance (PRI CPE with short T200, TdmSpanLegs answering every inbound call, the
+ * SpanGuard, the gateway `e1`), span 2 the simulated exchange; a SIP trunk stand-in; an outbound
+ * route `e1` then `sip-trunk`, and a phone that dials through it (OutboundDialer).
+ */
+async function appliance(t: ExecutionContext, rig: Rig) {
   const appSpan = await rig.card.openSpan(1, PRI_CPE);
   const netSpan = await rig.card.openSpan(2, PRI_NET);
-  await rig.until(() => appSpan.inService && netSpan.inService, 1000, 'spans up');
+  await spansUp(rig, [appSpan, netSpan]);
   const cpe = bindPri(appSpan, { side: 'cpe', timers: FAST_L2 }, { clock: rig.signallingClock, log: rig.log });
   const exchange = new SimExchange({ span: netSpan, timers: FAST_L2 }, { clock: rig.clock, signallingClock: rig.signallingClock, log: rig.log });
   t.teardown(() => {
@@ -100,41 +107,24 @@ hwTest('span-failover: cable pull → RED < 1 s, calls cleared with 38, route fa
   gateways.add(e1);
   gateways.add(trunk);
 
-  // Calls up: two inbound, one outbound through the gateway.
   const ended: Array<{ id: string; info: HangupInfo }> = [];
-  for (const calling of ['13800138001', '13800138002']) {
-    const placed = exchange.placeCall({ calling, called: '95598' });
-    if (!placed.ok) return t.fail(placed.reason);
-    await rig.until(placed.call.waitFor('connected', 3000), 3000, 'inbound answered');
-  }
-  const incoming = exchange.expectCall(3000);
-  const dialling = e1.dial({ callId: 'call-out-1', caller: { number: '95598', presentation: 'allowed' }, called: '037160001234', signal: new AbortController().signal, timeoutMs: 30_000 });
-  const farEnd = await rig.until(incoming, 3000, 'outbound at the exchange');
-  farEnd?.answer();
-  const out = await rig.until(dialling, 3000, 'outbound answered');
-  t.is(out?.outcome, 'answered');
-  t.is(legs.active.size, 3);
-  t.is(exchange.activeCalls, 3);
-  for (const leg of legs.active.values()) leg.on('hangup', (info) => ended.push({ id: leg.id, info }));
-
-  // Pull.
-  const pulled = rig.now;
-  cable.pull();
-  await rig.until(() => appSpan.status().alarms.includes('red'), RED_WITHIN_MS, 'RED');
-  const redMs = rig.now - pulled;
-  t.log(`RED ${redMs} ms after the pull (card time); ${ended.length} legs cleared`);
-  t.true(redMs <= RED_WITHIN_MS);
-  t.false(guard.inService);
-  t.is(ended.length, 3, 'every active call released as soon as RED was raised');
-  for (const e of ended) t.like(e.info, { cause: 38, by: 'remote' }, `${e.id} cleared with 38 (network out of order)`);
-  t.is(legs.active.size, 0);
-
-  // New calls: the E1 gateway refuses as congestion; the route falls back to the SIP trunk.
-  t.false(e1.available());
-  t.deepEqual(await e1.dial({ callId: 'x', caller: { number: '95598', presentation: 'allowed' }, called: '1', signal: new AbortController().signal, timeoutMs: 1000 }), {
-    outcome: 'congestion',
-    cause: 38,
-  });
+  /** Two inbound calls (exchange → appliance) and one outbound through the gateway, all answered. */
+  const callsUp = async (): Promise<void> => {
+    for (const calling of ['13800138001', '13800138002']) {
+      const placed = exchange.placeCall({ calling, called: '95598' });
+      if (!placed.ok) return t.fail(placed.reason);
+      await rig.until(placed.call.waitFor('connected', 3000), 3000, 'inbound answered');
+    }
+    const incoming = exchange.expectCall(3000);
+    const dialling = e1.dial({ callId: 'call-out-1', caller: { number: '95598', presentation: 'allowed' }, called: '037160001234', signal: new AbortController().signal, timeoutMs: 30_000 });
+    const farEnd = await rig.until(incoming, 3000, 'outbound at the exchange');
+    farEnd?.answer();
+    const out = await rig.until(dialling, 3000, 'outbound answered');
+    t.is(out?.outcome, 'answered');
+    t.is(legs.active.size, 3);
+    t.is(exchange.activeCalls, 3);
+    for (const leg of legs.active.values()) leg.on('hangup', (info) => ended.push({ id: leg.id, info }));
+  };
   const route: OutboundRoute = OutboundRouteSchema.parse({ id: 'pstn', name: 'PSTN', pattern: '_0X.', gateways: ['e1', 'sip-trunk'], class: 'national' });
   const bus = new EventBus({ clock: rig.clock, log: rig.log });
   const routed: string[] = [];
@@ -160,6 +150,56 @@ hwTest('span-failover: cable pull → RED < 1 s, calls cleared with 38, route fa
     t.true(await rig.until(handled, 5000, `routed ${id}`));
     return phone;
   };
+  return { appSpan, netSpan, cpe, exchange, legs, guard, e1, trunk, ended, callsUp, routed, bridges, placeFromPhone };
+}
+
+rigTest('span-failover: in service, the route’s calls take the E1 — inbound and outbound legs on span 1, the SIP trunk unused', {}, async (t, rig) => {
+  const { cpe, exchange, legs, guard, e1, trunk, callsUp, routed, bridges, placeFromPhone } = await appliance(t, rig);
+  t.true(guard.inService);
+  t.true(e1.available());
+  await callsUp();
+
+  const next = exchange.expectCall(5000);
+  const phoneDone = placeFromPhone('call-e1');
+  const call = await rig.untilPaced(next, 5000, 'the E1 carries the routed call', 1);
+  t.like(call, { called: '037160001234', direction: 'out' });
+  call?.answer();
+  const phone = await phoneDone;
+  t.deepEqual(routed, ['e1'], 'the route’s first gateway');
+  t.is(trunk.dialled.length, 0, 'the fallback was not needed');
+  t.deepEqual(bridges, ['rtp-phone-call-e1', 'tdm-call-e1'], 'the B channel joined the call’s bridge');
+  t.is(phone.level, 'connected');
+  t.is(legs.active.size, 4);
+  void phone.hangup(16);
+  for (const leg of [...legs.active.values()]) void leg.hangup(16);
+  await rig.untilPaced(() => legs.active.size === 0 && exchange.activeCalls === 0, 5000, 'cleared', 1);
+  t.true(cpe.pri.dchanUp);
+});
+
+rigTest('span-failover: cable pull → RED < 1 s, calls cleared with 38, route falls back to the SIP trunk; reinsert → D channel back, E1 used again', { needs: ['cable-pull'] }, async (t, rig) => {
+  const cable = rig.cable;
+  const { appSpan, netSpan, cpe, exchange, legs, guard, e1, trunk, ended, callsUp, routed, bridges, placeFromPhone } = await appliance(t, rig);
+  await callsUp();
+
+  // Pull.
+  const pulled = rig.now;
+  cable.pull();
+  await rig.until(() => appSpan.status().alarms.includes('red'), RED_WITHIN_MS, 'RED');
+  const redMs = rig.now - pulled;
+  t.log(`RED ${redMs} ms after the pull (card time); ${ended.length} legs cleared`);
+  t.true(redMs <= RED_WITHIN_MS);
+  t.false(guard.inService);
+  t.is(ended.length, 3, 'every active call released as soon as RED was raised');
+  for (const e of ended) t.like(e.info, { cause: 38, by: 'remote' }, `${e.id} cleared with 38 (network out of order)`);
+  t.is(legs.active.size, 0);
+
+  // New calls: the E1 gateway refuses as congestion; the route falls back to the SIP trunk.
+  t.false(e1.available());
+  t.deepEqual(await e1.dial({ callId: 'x', caller: { number: '95598', presentation: 'allowed' }, called: '1', signal: new AbortController().signal, timeoutMs: 1000 }), {
+    outcome: 'congestion',
+    cause: 38,
+  });
+
   const phone1 = await placeFromPhone('call-fallback');
   t.deepEqual(routed, ['sip-trunk'], 'the E1 gateway was skipped while in alarm');
   t.is(trunk.dialled.length, 1);
