@@ -3,16 +3,19 @@
  * RTP leg, prompts playing from WAV files, the caller's keys arriving as RFC 4733 events.
  * `npm run bench -- ivr [workers=2] [seconds=10] [steps=100,200,300,400]`
  *
- * A load generator in this process (main thread, as a SIPp stand-in) sends 50 packets/s of
- * A-law to every leg from 8 UDP sockets and, per session, keys a script through the flow
+ * The callers are a separate process (bench/ivr-load.ts, forked: a room of phones, as SIPp
+ * would be), so sending 50 packets/s per session never competes with the runners on this
+ * process's event loop. Each session keys a script through the flow
  *   menu (prompt) ── 1 ──▶ collect 4 digits (prompt) ── 1234 ──▶ result (prompt) ──▶ menu …
  * with sessions staggered over the first second. Per step: late ticks of the engine workers
  * (a tick starting > 10 ms after its deadline: a late frame), their event-loop utilization,
- * process CPU (engine + runners + generator), main-thread event-loop lag p99, frames received
- * at the peers against 50/s, and how many IVR cycles (digits collected) the runners completed.
+ * this process's CPU (engine workers + runners), main-thread event-loop lag p99, frames received
+ * by the callers against 50/s, how many IVR cycles (digits collected) the runners completed, and
+ * the generator's own lateness and CPU. The load average is printed with every step: the box is
+ * shared, and other work on it shows up as late ticks.
  * Target (issue 7): ≥ 300 sessions on 2 cores with no late frames.
  */
-import dgram from 'node:dgram';
+import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -28,14 +31,12 @@ import { IvrRunner } from '../appliance/ivr/runner.js';
 import { parseFlow } from '../appliance/ivr/validator.js';
 import { MediaEngine, type RtpEndpoint } from '../appliance/media/engine/media-engine.js';
 import type { TickStats } from '../appliance/media/engine/protocol.js';
-import { encodeInto as encodeEvent, sendSchedule } from '../appliance/media/rtp/dtmf-4733.js';
-import { encodeInto } from '../appliance/media/rtp/packet.js';
+import { CYCLE_MS, TE_PT, type FromLoad, type ToLoad } from './ivr-load.js';
 
 const workers = Number(process.argv[2] ?? 2);
 const seconds = Number(process.argv[3] ?? 10);
 const steps = (process.argv[4] ?? '100,200,300,400').split(',').map(Number);
 const GEN_SOCKETS = 8;
-const TE_PT = 101;
 const dir = path.join(os.tmpdir(), `ivr-bench-${process.pid}`);
 mkdirSync(dir, { recursive: true });
 const promptFile = path.join(dir, 'prompt.wav');
@@ -112,107 +113,69 @@ class BenchChannel implements Channel {
   }
 }
 
-/** The caller side of one session: RTP audio every 20 ms, RFC 4733 events for its keys. */
-interface Caller {
-  ep: RtpEndpoint;
-  sock: dgram.Socket;
-  audio: Buffer;
-  event: Buffer;
-  seq: number;
-  ts: number;
-  ssrc: number;
-  /** Pending event packets: the frame to send in, the marker, the event payload. */
-  queue: Array<{ frame: number; marker: boolean; ev: Parameters<typeof encodeEvent>[0] }>;
+/** The callers' process: one request, the answer of the kind asked for. */
+class Load {
+  private readonly child: ChildProcess;
+  constructor() {
+    this.child = fork(new URL('./ivr-load.ts', import.meta.url), [], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+  request<K extends FromLoad['kind']>(m: ToLoad, kind: K): Promise<Extract<FromLoad, { kind: K }>> {
+    return new Promise((resolve, reject) => {
+      const on = (r: FromLoad): void => {
+        if (r.kind !== kind) return;
+        this.child.off('message', on);
+        this.child.off('exit', exited);
+        resolve(r as Extract<FromLoad, { kind: K }>);
+      };
+      const exited = (code: number | null): void => reject(new Error(`load generator exited ${code}`));
+      this.child.on('message', on);
+      this.child.once('exit', exited);
+      this.child.send(m);
+    });
+  }
+  close(): void {
+    this.child.send({ cmd: 'exit' } satisfies ToLoad);
+  }
 }
 
-/** Keys a session presses in each 10 s cycle (ms after the cycle start). */
-const SCRIPT: Array<[number, string]> = [
-  [1000, '1'],
-  [2600, '1'],
-  [2900, '2'],
-  [3200, '3'],
-  [3500, '4'],
-];
-const CYCLE_MS = 6500;
-
-/** Queue a digit's RFC 4733 packets (the event's timestamp is the RTP time of its first packet). */
-function schedule(c: Caller, frame: number, digit: string): void {
-  for (const p of sendSchedule(digit, { durationMs: 100 })) c.queue.push({ frame: frame + Math.round(p.atMs / 20), marker: p.marker, ev: p.event });
-}
-
-async function runStep(n: number, engine: MediaEngine, socks: dgram.Socket[]): Promise<boolean> {
-  let received = 0;
-  const onMsg = (): void => void received++;
-  for (const s of socks) s.on('message', onMsg);
-  const callers: Caller[] = [];
+async function runStep(n: number, engine: MediaEngine, load: Load, ports: readonly number[]): Promise<boolean> {
+  const endpoints: RtpEndpoint[] = [];
+  const sessions: Array<{ port: number; socket: number }> = [];
   const runs: Array<Promise<unknown>> = [];
   const channels: BenchChannel[] = [];
   let collected = 0;
-  const payload = new Uint8Array(160).fill(0xd5); // A-law silence
   for (let i = 0; i < n; i++) {
     const affinity = `ivr-${n}-${i}`;
-    const sock = socks[i % GEN_SOCKETS]!;
-    const ep = await engine.createRtpEndpoint({ codec: 'PCMA', remote: { address: '127.0.0.1', port: sock.address().port }, telephoneEventPt: TE_PT, affinity, rtpTimeoutMs: 0 });
-    const ssrc = i + 1;
-    const audio = Buffer.alloc(172);
-    encodeInto({ marker: false, payloadType: 8, sequenceNumber: 0, timestamp: 0, ssrc, csrc: [], extension: null, payload, paddingSize: 0 }, audio, 0);
-    const event = Buffer.alloc(16);
-    encodeInto({ marker: false, payloadType: TE_PT, sequenceNumber: 0, timestamp: 0, ssrc, csrc: [], extension: null, payload: new Uint8Array(4), paddingSize: 0 }, event, 0);
-    callers.push({ ep, sock, audio, event, seq: 0, ts: 0, ssrc, queue: [] });
+    const socket = i % ports.length;
+    const ep = await engine.createRtpEndpoint({ codec: 'PCMA', remote: { address: '127.0.0.1', port: ports[socket]! }, telephoneEventPt: TE_PT, affinity, rtpTimeoutMs: 0 });
+    endpoints.push(ep);
+    sessions.push({ port: ep.localPort, socket });
     const ch = new BenchChannel(affinity, engine, ep);
     channels.push(ch);
-    const runner = new IvrRunner({ clock: systemClock, log, channel: ch, flow, callId: affinity, events: { publish: ((type: string, p: { nodeId?: string }) => {
-      if (type === 'ivr.node.visited' && p.nodeId === 'result') collected++;
-      return undefined as never;
-    }) as never } });
+    const runner = new IvrRunner({
+      clock: systemClock,
+      log,
+      channel: ch,
+      flow,
+      callId: affinity,
+      events: {
+        publish: ((type: string, p: { nodeId?: string }) => {
+          if (type === 'ivr.node.visited' && p.nodeId === 'result') collected++;
+          return undefined as never;
+        }) as never,
+      },
+    });
     runs.push(runner.run());
   }
 
+  const load0 = os.loadavg()[0]!;
   const before = await engine.workerStats();
   const cpu0 = process.cpuUsage();
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
   const t0 = performance.now();
-  let frame = 0;
-  let genLate = 0;
   const frames = Math.round((seconds * 1000) / 20);
-  // Stagger: session i starts its script at i * (1000 / n) ms.
-  const offsets = callers.map((_, i) => Math.floor((i * 50) / n));
-  await new Promise<void>((resolve) => {
-    const step = (): void => {
-      if (performance.now() - (t0 + frame * 20) > 10) genLate++;
-      for (let i = 0; i < callers.length; i++) {
-        const c = callers[i]!;
-        const local = frame - offsets[i]!;
-        if (local >= 0) {
-          const inCycle = (local * 20) % CYCLE_MS;
-          for (const [at, d] of SCRIPT) if (inCycle === at) schedule(c, frame, d);
-        }
-        const due = c.queue.filter((q) => q.frame <= frame);
-        if (due.length > 0) {
-          for (const q of due) {
-            c.event.writeUInt8(q.marker ? 0x80 | TE_PT : TE_PT, 1);
-            c.event.writeUInt16BE(c.seq, 2);
-            if (q.marker) c.event.writeUInt32BE(c.ts >>> 0, 4);
-            encodeEvent(q.ev, c.event, 12);
-            c.seq = (c.seq + 1) & 0xffff;
-            c.sock.send(c.event, c.ep.localPort, '127.0.0.1');
-          }
-          c.queue = c.queue.filter((q) => q.frame > frame);
-        } else {
-          c.audio.writeUInt16BE(c.seq, 2);
-          c.audio.writeUInt32BE(c.ts >>> 0, 4);
-          c.seq = (c.seq + 1) & 0xffff;
-          c.sock.send(c.audio, c.ep.localPort, '127.0.0.1');
-        }
-        c.ts += 160;
-      }
-      frame++;
-      if (frame >= frames) return resolve();
-      setTimeout(step, Math.max(0, t0 + frame * 20 - performance.now()));
-    };
-    step();
-  });
+  const gen = await load.request({ cmd: 'run', sessions, frames }, 'done');
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   lag.disable();
@@ -227,21 +190,21 @@ async function runStep(n: number, engine: MediaEngine, socks: dgram.Socket[]): P
   });
   for (const ch of channels) await ch.hangup();
   await Promise.all(runs);
-  for (const c of callers) await c.ep.close();
+  for (const ep of endpoints) await ep.close();
   for (let i = 0; i < n; i++) engine.release(`ivr-${n}-${i}`);
-  for (const s of socks) s.off('message', onMsg);
   const cpuPct = ((cpu.user + cpu.system) / 1000 / elapsed) * 100;
-  const expectedCycles = callers.length * Math.floor((seconds * 1000 - 1000) / CYCLE_MS);
+  const expectedCycles = n * Math.floor((seconds * 1000 - 1000) / CYCLE_MS);
   console.log(
     [
       `sessions ${String(n).padStart(4)}`,
-      `late frames ${((ticks > 0 ? late / ticks : 1) * 100).toFixed(2).padStart(6)} % (${late}/${ticks} ticks, max ${Math.max(...after.map((a) => a.maxLatenessMs)).toFixed(0)} ms)`,
+      `late frames ${((ticks > 0 ? late / ticks : 1) * 100).toFixed(2).padStart(6)} % (${late}/${ticks} ticks; worst since start ${Math.max(...after.map((a) => a.maxLatenessMs)).toFixed(0)} ms)`,
       `worker load ${elu.map((e) => `${(e * 100).toFixed(0)}%`).join('/')}`,
-      `process CPU ${cpuPct.toFixed(0)} %`,
+      `bench process CPU ${cpuPct.toFixed(0)} %`,
       `main lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`,
-      `RTP packets at callers ${((received / (callers.length * frames)) * 100).toFixed(1)} % of 50/s`,
-      `4-digit entries collected ${collected}/${expectedCycles}`,
-      `gen late ${genLate}`,
+      `RTP at callers ${((gen.received / (n * frames)) * 100).toFixed(1)} % of 50/s`,
+      `4-digit entries ${collected}/${expectedCycles}`,
+      `callers: CPU ${((gen.cpuMs / gen.elapsedMs) * 100).toFixed(0)} %, late ${gen.late} (max ${gen.maxLateMs.toFixed(0)} ms)`,
+      `load avg ${load0.toFixed(1)}→${os.loadavg()[0]!.toFixed(1)}`,
     ].join(' | '),
   );
   return late === 0 && collected >= expectedCycles * 0.99;
@@ -249,16 +212,12 @@ async function runStep(n: number, engine: MediaEngine, socks: dgram.Socket[]): P
 
 const engine = new MediaEngine({ workers, rtpPortMin: 40000, rtpPortMax: 43999, bindAddress: '127.0.0.1', clock: systemClock, log });
 await engine.start();
-const socks: dgram.Socket[] = [];
-for (let i = 0; i < GEN_SOCKETS; i++) {
-  const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  socks.push(s);
-}
-console.log(`ivr bench: ${workers} worker(s), ${seconds} s per step, ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared box), node ${process.version}`);
+const load = new Load();
+const { ports } = await load.request({ cmd: 'sockets', count: GEN_SOCKETS }, 'sockets');
+console.log(`ivr bench: ${workers} worker(s), ${seconds} s per step, ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared box), node ${process.version}; callers in process of their own`);
 let best = 0;
-for (const n of steps) if (await runStep(n, engine, socks)) best = Math.max(best, n);
+for (const n of steps) if (await runStep(n, engine, load, ports)) best = Math.max(best, n);
 console.log(`sessions with no late frames and every DTMF entry collected: ${best} (target ≥ 300)`);
-for (const s of socks) s.close();
+load.close();
 await engine.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -64,7 +64,16 @@ try {
     `127.0.0.1:${app.sipPort}`,
   );
   let lagP99 = 0;
-  const lagPoll = setInterval(() => void eventLoopP99(app.httpUrl).then((v) => (lagP99 = Math.max(lagP99, v ?? 0))), 5000);
+  /** p99 of each 5 s window, ms, to see whether the worst falls in the ramp or the plateau. */
+  const lagWindows: number[] = [];
+  const lagPoll = setInterval(
+    () =>
+      void eventLoopP99(app.httpUrl).then((v) => {
+        lagP99 = Math.max(lagP99, v ?? 0);
+        lagWindows.push(Math.round((v ?? 0) * 1000));
+      }),
+    5000,
+  );
   let appCpu = 0;
   let sippCpu = 0;
   let rssPeak = 0;
@@ -116,6 +125,7 @@ try {
       pass ? 'PASS' : `FAIL (sipp exit ${code})`,
     ].join(' | '),
   );
+  console.log(`main-thread lag p99 per 5 s window (ms, from the first call): ${lagWindows.join(' ')}`);
   if (!pass) {
     const err = uac.errors();
     if (err) console.log(`  first SIPp errors:\n${err.split('\n').slice(0, 8).join('\n')}`);

@@ -47,6 +47,8 @@ import { telephonyRoutes } from './routes/telephony-admin.js';
 import type { TelephonyPanelDeps } from './routes/telephony-ports.js';
 import { RolesAdmin } from './auth/roles-admin.js';
 import { LivePanel, type LiveDeps } from './live/live-panel.js';
+import type { ErrorLogSource } from '../appliance/ops/error-log.js';
+import { errorLogRoutes } from './routes/error-log-pages.js';
 import { deskRoutes } from './routes/desk.js';
 import { liveStreamRoutes } from './routes/live-stream.js';
 import { supervisorRoutes } from './routes/supervisor.js';
@@ -83,6 +85,8 @@ export interface PanelDeps extends LiveDeps {
   telephony?: TelephonyPanelDeps;
   /** scrypt cost for new password hashes; tests lower it. */
   passwordCost?: ScryptCost;
+  /** The daemon's warn/error log records (appliance/ops/error-log.ts), exported from the audit page. */
+  errorLog?: ErrorLogSource;
 }
 
 export interface RouteInfo {
@@ -150,7 +154,8 @@ export async function createPanel(deps: PanelDeps): Promise<Panel> {
     ...dashboardRoutes(services),
     ...usersAdminRoutes(services),
     ...rolesAdminRoutes(services),
-    ...auditRoutes(services),
+    ...auditRoutes(services, deps.errorLog),
+    ...errorLogRoutes(services, deps.errorLog),
     ...reportRoutes(services),
     ...customReportRoutes(services),
     ...deskRoutes(services, live),

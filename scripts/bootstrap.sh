@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 MODE="${1:-run}"
 
 # Runtime: telephony libraries (koffi loads them), prompt generation, fax documents.
-RUNTIME_PKGS=(libpri1.4 libss7-2.0 libspandsp2 sox libsox-fmt-base espeak-ng ghostscript libtiff-tools)
+RUNTIME_PKGS=(libpri1.4 libss7-2.0 libspandsp2 sox libsox-fmt-base opus-tools espeak-ng ghostscript libtiff-tools)
 # Building better-sqlite3 from source when no prebuilt binary can be fetched.
 BUILD_PKGS=(python3 make g++)
 # Tests: real peers (baresip phones/carrier, SIPp), the browser (+ a CJK font so screenshots

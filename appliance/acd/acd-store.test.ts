@@ -87,3 +87,51 @@ test('the ACD writes a tick (a call offered: events plus every changed agent row
   t.deepEqual([...store.agents.values()].map((r) => [r.agentId, r.state]), [['a1', 'offered'], ['a2', 'offered']]);
   t.true(store.log.some((e) => e.type === 'acd.offer.created'));
 });
+
+test('group commit (persistWindowMs): the ticks of a whole call within the window are one store write, written when the window ends', async (t) => {
+  const store = new MemoryAcdStore();
+  const rig = makeRig({ persistWindowMs: 20 }, store);
+  rig.acd.upsertQueue(queueConfig('q'));
+  rig.acd.upsertAgent({ id: 'a1', name: 'a1', skills: {}, memberships: [{ queueId: 'q', penalty: 0 }] });
+  rig.acd.setStatus('a1', 'available');
+  rig.clock.advance(20);
+  const before = store.ticks;
+  const outcome = rig.acd.enqueue({ channel: rig.caller('c1'), queueId: 'q' });
+  await rig.settle();
+  rig.dialer.ringing.get('a1')!.answer();
+  await rig.settle();
+  rig.dialer.agentChannels.get('a1')!.remoteHangup();
+  t.like(await outcome, { outcome: 'answered' });
+  await rig.settle();
+  // Joined, offered, answered, ended: several ticks, nothing written yet.
+  t.is(store.ticks, before);
+  rig.clock.advance(19);
+  t.is(store.ticks, before);
+  rig.clock.advance(1);
+  t.is(store.ticks, before + 1);
+  const types = store.log.map((e) => e.type);
+  for (const ty of ['queue.caller.joined', 'acd.offer.created', 'queue.caller.answered'] as const) t.true(types.includes(ty), ty);
+  t.is(store.agents.get('a1')?.state, 'idle');
+  // stop() writes what is pending at once.
+  rig.acd.setStatus('a1', 'on-break', 'lunch');
+  rig.acd.stop();
+  t.is(store.ticks, before + 2);
+  t.is(store.agents.get('a1')?.status, 'on-break');
+});
+
+test('large ticks: 450 events (three multi-row inserts) and many agent rows upserted, the second write updating the first', async (t) => {
+  const clock = new ManualClock();
+  const store = openStore({ file: path.join(tempDir('acd-store-'), 'a.db'), clock, log: silentLogger() });
+  const acdStore = new SqliteAcdStore(store);
+  const events = Array.from({ length: 450 }, (_, i) => ({ id: `ev-${String(i).padStart(4, '0')}`, at: 1_000 + i, type: 'acd.agent.reconciled', queueId: null, agentId: `a${i % 250}`, callId: null, payload: { agentId: `a${i % 250}`, callId: null, was: 'in-call', why: `n${i}` } }) as never);
+  const rows = (state: 'idle' | 'in-call', at: number) => Array.from({ length: 250 }, (_, i) => ({ agentId: `a${i}`, status: 'available' as const, breakReason: null, state, updatedAt: at }));
+  acdStore.saveTick(events, rows('in-call', 1));
+  acdStore.saveTick([], rows('idle', 2));
+  const stored = acdStore.events(0, Number.MAX_SAFE_INTEGER);
+  t.is(stored.length, 450);
+  t.deepEqual(stored[449]!.payload, { agentId: 'a199', callId: null, was: 'in-call', why: 'n449' });
+  const states = acdStore.agentStates();
+  t.is(states.length, 250);
+  t.true(states.every((s) => s.state === 'idle' && s.updatedAt === 2));
+  await store.close();
+});

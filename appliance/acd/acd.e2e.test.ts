@@ -19,15 +19,13 @@
  * Short timers in config (ring 2 s, wrap-up 0) keep the file well under 90 s.
  */
 import test from 'ava';
-import BetterSqlite3 from 'better-sqlite3';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Baresip, freePortBlock, writeToneWav, type BaresipEvent } from '../calls/testing/baresip.js';
-import { cleanup, freePort, instance, runCli, startDaemon, type Instance, type Running } from '../daemon/testing/daemon-harness.js';
-import { DB_FILE_NAME } from '../store/database.js';
+import type { Baresip } from '../calls/testing/baresip.js';
+import { haveBaresip, lastHeard, nextEvent, waitRegistered } from '../daemon/testing/baresip-phone.js';
+import { startRig, type ApiCall, type DaemonRig } from '../daemon/testing/daemon-rig.js';
+import { sleep } from '../daemon/testing/wait.js';
 import { samplesSoFar, toneMax, wavSamples } from './testing/recordings.js';
+import { queueConfig } from './testing/acd-harness.js';
 
-const haveBaresip = existsSync('/usr/bin/baresip') && existsSync('/usr/lib/baresip/modules/ctrl_tcp.so');
 const serial = haveBaresip ? test.serial : test.serial.skip;
 
 const F = { caller: 1000, agentA: 600, agentB: 800, supervisor: 1800, beep: 1400 } as const;
@@ -35,132 +33,51 @@ const F = { caller: 1000, agentA: 600, agentB: 800, supervisor: 1800, beep: 1400
 const HEARD = 1000;
 const SILENT = 300;
 
-let inst: Instance;
-let daemon: Running;
-let url = '';
-let sipPort = 0;
-let key = '';
+let rig: DaemonRig;
+let api: ApiCall;
 let caller: Baresip;
 let agentA: Baresip;
 let agentB: Baresip;
 let sup: Baresip;
 
-// eslint-disable-next-line no-control-regex -- baresip colours `reginfo`
-const ANSI = /\x1b\[[0-9;]*m/g;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function query<T>(sql: string, ...params: unknown[]): T[] {
-  const db = new BetterSqlite3(path.join(inst.dataDir, DB_FILE_NAME), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
-
-async function cli(...args: string[]): Promise<string> {
-  const r = await runCli(args, inst);
-  if (r.code !== 0) throw new Error(`cli ${args.join(' ')} → ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function api<T = Record<string, unknown>>(method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}api/v1${p}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
-
 const status = (agent: string): Promise<{ status: string; breakReason: string | null; state: string }> => api('GET', `/acd/agents/${agent}/snapshot`);
-
-/** The next event of `type` from now on (baresip's own waitEvent also returns past ones). */
-function next(p: Baresip, type: string, ms = 10_000): Promise<BaresipEvent> {
-  const mark = p.events.length;
-  return p.waitEvent(type, ms, (e) => p.events.indexOf(e) >= mark);
-}
-
-function newDec(p: Baresip, known: readonly string[]): string | undefined {
-  return p.recordings().filter((f) => f.endsWith('-dec.wav') && !known.includes(f)).sort().pop();
-}
 
 /** Dial a feature code and wait for the daemon to clear the call; resolves to what the phone heard. */
 async function featureCode(p: Baresip, code: string): Promise<string> {
   const known = p.recordings();
-  const closed = next(p, 'CALL_CLOSED', 10_000);
-  await p.command('dial', `sip:${code}@127.0.0.1:${sipPort}`);
+  const closed = nextEvent(p, 'CALL_CLOSED', 10_000);
+  await p.command('dial', rig.sipUri(code));
   await closed;
-  return until(`${p.name}'s recording of ${code}`, () => newDec(p, known), 3_000);
+  return rig.until(`${p.name}'s recording of ${code}`, () => lastHeard(p, known), 3_000);
 }
 
 type Leg = { direction: string; party: string; created_at: number; answered_at: number | null };
 
 function legsOf(callId: string): Leg[] {
-  return query<Leg>('SELECT direction, party, created_at, answered_at FROM cdr_legs WHERE call_id = ? ORDER BY position', callId);
+  return rig.query<Leg>('SELECT direction, party, created_at, answered_at FROM cdr_legs WHERE call_id = ? ORDER BY position', callId);
 }
 
 /** 1001 calls the queue, the agent that answers is returned once both sides have hung up. */
 async function queueCall(talkMs: number): Promise<{ agent: string; callId: string }> {
   const before = Date.now();
-  const estA = next(agentA, 'CALL_ESTABLISHED', 8_000).then(() => '1002');
-  const estB = next(agentB, 'CALL_ESTABLISHED', 8_000).then(() => '1003');
+  const estA = nextEvent(agentA, 'CALL_ESTABLISHED', 8_000).then(() => '1002');
+  const estB = nextEvent(agentB, 'CALL_ESTABLISHED', 8_000).then(() => '1003');
   estA.catch(() => undefined);
   estB.catch(() => undefined);
-  const closed = next(caller, 'CALL_CLOSED', 15_000);
-  await caller.command('dial', `sip:95599@127.0.0.1:${sipPort}`);
+  const closed = nextEvent(caller, 'CALL_CLOSED', 15_000);
+  await caller.command('dial', rig.sipUri('95599'));
   const agent = await Promise.race([estA, estB]);
   await sleep(talkMs);
   await caller.command('hangup');
   await closed;
-  const cdr = await until('the CDR', () => query<{ call_id: string }>("SELECT call_id FROM cdrs WHERE called = '95599' AND started_at >= ? ORDER BY started_at DESC", before)[0]);
+  const cdr = await rig.until('the CDR', () => rig.query<{ call_id: string }>("SELECT call_id FROM cdrs WHERE called = '95599' AND started_at >= ? ORDER BY started_at DESC", before)[0], 10_000);
   return { agent, callId: cdr.call_id };
 }
 
 test.before(async () => {
   if (!haveBaresip) return;
-  const base = await freePortBlock(100);
-  sipPort = base + 50;
-  inst = instance(
-    [
-      'http:',
-      '  host: 127.0.0.1',
-      `  port: ${await freePort()}`,
-      'sip:',
-      '  host: 127.0.0.1',
-      `  port: ${sipPort}`,
-      '  transports: [udp]',
-      '  digestAlgorithms: [MD5]',
-      '  registrar:',
-      '    qualifySeconds: 0',
-      'media:',
-      `  rtpPortMin: ${base + 60}`,
-      `  rtpPortMax: ${base + 99}`,
-      '  workers: 1',
-      'log:',
-      '  level: warn',
-      'lifecycle:',
-      '  drainLimitMs: 2000',
-      'acd:',
-      '  reconcileIntervalMs: 1000',
-      '',
-    ].join('\n'),
-  );
   const bootAt = performance.now();
-  daemon = startDaemon(inst);
-  url = await daemon.ready;
+  rig = await startRig({ phones: 4, rtpPorts: 40, config: { acd: { reconcileIntervalMs: 1000 } } });
   const phones = [
     { name: 'caller', user: '1001', freq: F.caller, answer: false },
     { name: 'agentA', user: '1002', freq: F.agentA, answer: true },
@@ -169,54 +86,35 @@ test.before(async () => {
   ];
   const t0 = performance.now();
   // The CLI runs as the operator would (one process per command: in parallel, they share the WAL database).
-  const [, , , , , keyOut] = await Promise.all([
-    ...phones.map((p) => cli('extension', 'add', '--number', p.user, '--name', p.name, '--password', `secret-${p.user}`)),
-    cli('route', 'add', '--id', 'agents', '--did', '95599', '--target', 'queue:hotline'),
-    cli('api-key', 'create', '--name', 'acd-e2e', '--scopes', 'queues:write,queues:read,acd:supervise'),
+  const [, , , , , key] = await Promise.all([
+    ...phones.map((p) => rig.extension(p.user, p.name)),
+    rig.route('agents', '95599', 'queue:hotline'),
+    rig.apiKey('acd-e2e', ['queues:write', 'queues:read', 'acd:supervise']),
   ]);
-  key = (keyOut ?? '').split('\n')[1]!.trim();
+  api = rig.api(key!);
   console.log(`daemon ready in ${(t0 - bootAt).toFixed(0)} ms; CLI set-up ${(performance.now() - t0).toFixed(0)} ms`);
-  const registrar = `127.0.0.1:${sipPort}`;
-  const phonesUp = await Promise.all(
-    phones.map((p, i) => {
-      const wav = path.join(inst.dir, `${p.name}-${p.freq}.wav`);
-      writeToneWav(wav, p.freq, 40_000, 1_000);
-      return Baresip.start({ name: p.name, dir: inst.dir, user: p.user, wav, answer: p.answer, ports: base + i * 12, register: { registrar, password: `secret-${p.user}` } });
+  const phonesUp = await Promise.all(phones.map((p) => rig.phone({ name: p.name, user: p.user, tone: { freq: p.freq, toneMs: 40_000, silenceMs: 1_000 }, answer: p.answer })));
+  [caller, agentA, agentB, sup] = phonesUp as [Baresip, Baresip, Baresip, Baresip];
+  for (const p of [caller, agentA, agentB, sup]) await waitRegistered(p);
+  await api(
+    'POST',
+    '/acd/queues',
+    queueConfig('hotline', {
+      name: '95599',
+      strategy: 'rr-memory',
+      ringTimeoutMs: 2_000,
+      defaultAhtMs: 60_000,
+      callback: { key: '1', maxAttempts: 2, retryDelayMs: 5_000, expiryMs: 600_000, customerRingMs: 8_000 },
     }),
   );
-  [caller, agentA, agentB, sup] = phonesUp as [Baresip, Baresip, Baresip, Baresip];
-  for (const p of [caller, agentA, agentB, sup]) await until(`${p.name} registered`, async () => /\bOK\b/.test(String((await p.command('reginfo'))['data'] ?? '').replace(ANSI, ' ')));
-
-  await api('POST', '/acd/queues', {
-    id: 'hotline',
-    name: '95599',
-    strategy: 'rr-memory',
-    ringTimeoutMs: 2_000,
-    wrapUpMs: 0,
-    maxLength: 0,
-    maxWaitMs: 0,
-    joinWhenEmpty: 'never',
-    leaveWhenEmpty: 'never',
-    serviceLevelMs: 20_000,
-    shortAbandonMs: 5_000,
-    defaultAhtMs: 60_000,
-    callback: { key: '1', maxAttempts: 2, retryDelayMs: 5_000, expiryMs: 600_000, customerRingMs: 8_000 },
-  });
   for (const id of ['1002', '1003']) await api('POST', '/acd/agents', { id, name: `Agent ${id}`, skills: {}, memberships: [{ queueId: 'hotline', penalty: 0 }] });
 });
 
 test.afterEach.always((t) => {
-  if (!t.passed && daemon) t.log(`daemon output:\n${daemon.stdout().slice(-4000)}\n${daemon.stderr().slice(-4000)}`);
+  if (!t.passed && rig) t.log(`daemon output:\n${rig.output(4000)}`);
 });
 
-test.after.always(async () => {
-  await Promise.all([caller, agentA, agentB, sup].map((p) => p?.stop()));
-  if (daemon) {
-    daemon.child.kill('SIGTERM');
-    await Promise.race([daemon.exited, sleep(5000)]);
-    cleanup(daemon);
-  }
-});
+test.after.always(() => rig?.stop());
 
 serial('agents log in by feature code *21 and hear the confirmation beep; a non-agent is refused', async (t) => {
   t.is((await status('1002')).status, 'logged-out');
@@ -231,7 +129,7 @@ serial('agents log in by feature code *21 and hear the confirmation beep; a non-
   const refused = wavSamples(await featureCode(sup, '*21')).samples;
   t.true(toneMax(refused, 450, { windowMs: 200 }) > HEARD, 'a phone that is no agent hears the congestion tone');
   t.true(toneMax(refused, F.beep, { windowMs: 200 }) < SILENT, 'and no confirmation');
-  const changes = query<{ payload: string }>("SELECT payload FROM acd_events WHERE type = 'acd.agent.status-changed' AND agent_id = '1002'");
+  const changes = rig.query<{ payload: string }>("SELECT payload FROM acd_events WHERE type = 'acd.agent.status-changed' AND agent_id = '1002'");
   t.true(changes.some((c) => (JSON.parse(c.payload) as { to: string; by: string }).to === 'available'));
 });
 
@@ -248,7 +146,7 @@ serial('calls from 1001 are distributed round-robin: the answering agent alterna
         ['outbound', r.agent],
       ],
     );
-    await until('agent idle again', async () => (await status(r.agent)).state === 'idle');
+    await rig.until('agent idle again', async () => (await status(r.agent)).state === 'idle');
   }
   t.log(`answered by ${agents.join(', ')}`);
   t.deepEqual(new Set(agents).size, 2);
@@ -259,12 +157,12 @@ serial('ring-no-answer puts the agent on break; the waiting caller asks for a ca
   await featureCode(agentA, '*2307');
   t.like(await status('1002'), { status: 'on-break', breakReason: 'code-07' });
   await agentB.command('answermode', 'manual');
-  const rang = next(agentB, 'CALL_INCOMING', 8_000);
-  const callerClosed = next(caller, 'CALL_CLOSED', 20_000);
-  await caller.command('dial', `sip:95599@127.0.0.1:${sipPort}`);
-  await next(caller, 'CALL_ESTABLISHED', 8_000);
+  const rang = nextEvent(agentB, 'CALL_INCOMING', 8_000);
+  const callerClosed = nextEvent(caller, 'CALL_CLOSED', 20_000);
+  await caller.command('dial', rig.sipUri('95599'));
+  await nextEvent(caller, 'CALL_ESTABLISHED', 8_000);
   await rang;
-  const rna = await until('ring-no-answer break', async () => {
+  const rna = await rig.until('ring-no-answer break', async () => {
     const s = await status('1003');
     return s.status === 'on-break' ? s : null;
   }, 8_000);
@@ -276,12 +174,12 @@ serial('ring-no-answer puts the agent on break; the waiting caller asks for a ca
   await sleep(300);
   await caller.command('sndcode', '1');
   await callerClosed;
-  const cb = await until('the stored callback', () => query<{ id: string; status: string; number: string }>("SELECT id, status, number FROM acd_callbacks WHERE status = 'pending'")[0]);
+  const cb = await rig.until('the stored callback', () => rig.query<{ id: string; status: string; number: string }>("SELECT id, status, number FROM acd_callbacks WHERE status = 'pending'")[0]);
   t.is(cb.number, '1001');
 
   await caller.command('answermode', 'auto');
-  const agentUp = next(agentA, 'CALL_ESTABLISHED', 10_000);
-  const customerUp = next(caller, 'CALL_ESTABLISHED', 15_000);
+  const agentUp = nextEvent(agentA, 'CALL_ESTABLISHED', 10_000);
+  const customerUp = nextEvent(caller, 'CALL_ESTABLISHED', 15_000);
   const knownA = caller.recordings();
   const knownB = agentA.recordings();
   const before = Date.now();
@@ -289,12 +187,12 @@ serial('ring-no-answer puts the agent on break; the waiting caller asks for a ca
   await agentUp;
   await customerUp;
   await sleep(1_500);
-  const closed = next(agentA, 'CALL_CLOSED', 10_000);
+  const closed = nextEvent(agentA, 'CALL_CLOSED', 10_000);
   await caller.command('hangup');
   await closed;
   await caller.command('answermode', 'manual');
-  const cdr = await until('callback CDR', () =>
-    query<{ call_id: string; direction: string; target: string }>("SELECT call_id, direction, target FROM cdrs WHERE route_id = 'callback' AND started_at >= ?", before)[0],
+  const cdr = await rig.until('callback CDR', () =>
+    rig.query<{ call_id: string; direction: string; target: string }>("SELECT call_id, direction, target FROM cdrs WHERE route_id = 'callback' AND started_at >= ?", before)[0],
   );
   t.is(cdr.direction, 'outbound');
   const legs = legsOf(cdr.call_id);
@@ -307,9 +205,9 @@ serial('ring-no-answer puts the agent on break; the waiting caller asks for a ca
     'agent leg first, then the customer',
   );
   t.true(legs[0]!.answered_at !== null && legs[1]!.created_at >= legs[0]!.answered_at, 'the customer was dialled only after the agent answered');
-  t.is(query<{ status: string }>('SELECT status FROM acd_callbacks WHERE id = ?', cb.id)[0]?.status, 'completed');
-  const heardByCustomer = wavSamples(await until('customer recording', () => newDec(caller, knownA))).samples;
-  const heardByAgent = wavSamples(await until('agent recording', () => newDec(agentA, knownB))).samples;
+  t.is(rig.query<{ status: string }>('SELECT status FROM acd_callbacks WHERE id = ?', cb.id)[0]?.status, 'completed');
+  const heardByCustomer = wavSamples(await rig.until('customer recording', () => lastHeard(caller, knownA))).samples;
+  const heardByAgent = wavSamples(await rig.until('agent recording', () => lastHeard(agentA, knownB))).samples;
   t.log(`callback: customer heard agent at ${toneMax(heardByCustomer, F.agentA).toFixed(0)}, agent heard customer at ${toneMax(heardByAgent, F.caller).toFixed(0)}`);
   t.true(toneMax(heardByCustomer, F.agentA) > HEARD);
   t.true(toneMax(heardByAgent, F.caller) > HEARD);
@@ -320,21 +218,21 @@ serial('a supervisor listens, whispers, then barges: each party hears exactly wh
   const knownC = caller.recordings();
   const knownA = agentA.recordings();
   const knownS = sup.recordings();
-  const agentUp = next(agentA, 'CALL_ESTABLISHED', 8_000);
-  await caller.command('dial', `sip:95599@127.0.0.1:${sipPort}`);
+  const agentUp = nextEvent(agentA, 'CALL_ESTABLISHED', 8_000);
+  await caller.command('dial', rig.sipUri('95599'));
   await agentUp;
-  const supUp = next(sup, 'CALL_ESTABLISHED', 8_000);
+  const supUp = nextEvent(sup, 'CALL_ESTABLISHED', 8_000);
   const started = await api<{ id: string; state: string; mode: string }>('POST', '/acd/monitor', { supervisor: '1004', agentId: '1002', mode: 'listen' });
   t.like(started, { state: 'ringing', mode: 'listen' });
   await supUp;
-  await until('monitoring active', async () => {
+  await rig.until('monitoring active', async () => {
     const s = await api<{ state: string; endReason: string | null }>('GET', `/acd/monitor/${started.id}`);
     if (s.state === 'ended') throw new Error(`monitoring ended: ${s.endReason}`);
     return s.state === 'active';
   });
-  const recC = await until('caller recording', () => newDec(caller, knownC));
-  const recA = await until('agent recording', () => newDec(agentA, knownA));
-  const recS = await until('supervisor recording', () => newDec(sup, knownS));
+  const recC = await rig.until('caller recording', () => lastHeard(caller, knownC));
+  const recA = await rig.until('agent recording', () => lastHeard(agentA, knownA));
+  const recS = await rig.until('supervisor recording', () => lastHeard(sup, knownS));
   const mark = (): { c: number; a: number; s: number } => ({ c: samplesSoFar(recC), a: samplesSoFar(recA), s: samplesSoFar(recS) });
   const listen = mark();
   await sleep(2_500);
@@ -344,11 +242,11 @@ serial('a supervisor listens, whispers, then barges: each party hears exactly wh
   const barge = mark();
   await api('PUT', `/acd/monitor/${started.id}/mode`, { mode: 'barge' });
   await sleep(2_500);
-  const supClosed = next(sup, 'CALL_CLOSED', 10_000);
-  const agentClosed = next(agentA, 'CALL_CLOSED', 10_000);
+  const supClosed = nextEvent(sup, 'CALL_CLOSED', 10_000);
+  const agentClosed = nextEvent(agentA, 'CALL_CLOSED', 10_000);
   await caller.command('hangup');
   await Promise.all([supClosed, agentClosed]);
-  const ended = await until('session ended', async () => {
+  const ended = await rig.until('session ended', async () => {
     const s = await api<{ state: string; endReason: string | null }>('GET', `/acd/monitor/${started.id}`);
     return s.state === 'ended' ? s : null;
   });
@@ -376,7 +274,7 @@ serial('a supervisor listens, whispers, then barges: each party hears exactly wh
   t.true(report.barge.agentHearsSup > HEARD, 'barge: the agent hears the supervisor');
   t.true(report.barge.callerHearsAgent > HEARD, 'barge: caller and agent still hear each other');
 
-  const audit = query<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'acd-monitor.%' ORDER BY id").map((r) => r.action);
+  const audit = rig.query<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'acd-monitor.%' ORDER BY id").map((r) => r.action);
   t.deepEqual(audit, ['acd-monitor.started', 'acd-monitor.mode-changed', 'acd-monitor.mode-changed']);
 });
 

@@ -32,3 +32,24 @@ test('same-millisecond arrivals keep arrival order', (t) => {
   t.deepEqual(std, [...std].sort((a, b) => a - b));
   t.true(vips.every((n) => n % 2 === 1));
 });
+
+test('position and remove by id agree with the service order over a long line with equal priorities and entry times', (t) => {
+  const list = new WaitingList<{ id: string; priority: number; placeAt: number; seq: number }>();
+  let r = 7;
+  const rnd = (n: number): number => ((r = (r * 1103515245 + 12345) % 2147483648) % n);
+  const all: Array<{ id: string; priority: number; placeAt: number; seq: number }> = [];
+  for (let i = 0; i < 1000; i++) {
+    const item = { id: `c${i}`, priority: rnd(3), placeAt: rnd(50), seq: i };
+    all.push(item);
+    list.insert(item);
+  }
+  const expected = [...all].sort((a, b) => b.priority - a.priority || a.placeAt - b.placeAt || a.seq - b.seq).map((x) => x.id);
+  t.deepEqual(list.list().map((x) => x.id), expected);
+  for (const id of ['c0', 'c499', 'c999']) t.is(list.position(id), expected.indexOf(id) + 1);
+  for (let i = 0; i < 1000; i += 2) t.is(list.remove(`c${i}`)?.id, `c${i}`);
+  t.is(list.remove('c0'), undefined);
+  t.is(list.position('c0'), 0);
+  const left = expected.filter((id) => Number(id.slice(1)) % 2 === 1);
+  t.deepEqual(list.list().map((x) => x.id), left);
+  for (const id of ['c1', 'c501', 'c999']) t.is(list.position(id), left.indexOf(id) + 1);
+});

@@ -119,6 +119,10 @@ function operation(route: RegisteredRoute): JsonSchema {
       content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
     };
   }
+  if (route.rawBody) {
+    const body = (op['requestBody'] ??= { required: true, content: {} }) as { content: Record<string, unknown> };
+    for (const t of route.rawBody.types) body.content[t] = { schema: { type: 'string', format: 'binary', maxLength: route.rawBody.limitBytes } };
+  }
   return op;
 }
 

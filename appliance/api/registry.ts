@@ -40,6 +40,8 @@ export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
   key: ApiKeyInfo | null;
   /** For audit rows: `apikey:<id>` (or `anonymous`) and the client IP (express `req.ip`). */
   actor: Actor;
+  /** The request body as bytes when it came as one of the route's `rawBody.types`; else null. */
+  raw: Buffer | null;
   req: Request;
   res: Response;
 }
@@ -75,10 +77,20 @@ export interface RouteSpec<
   query?: Q;
   /** Usually z.strictObject; the request must be application/json. */
   body?: B;
+  /**
+   * Also accept these non-JSON bodies (e.g. `text/csv` for imports): read as bytes up to
+   * `limitBytes` (larger: 413) and passed as `raw`, the JSON body schema not applied.
+   */
+  rawBody?: RawBodySpec;
   response: SuccessResponse<R>;
   /** Error codes this route answers with beyond the generic ones, for the document. */
   errors?: readonly ErrorCode[];
   handler: (ctx: RouteContext<Out<P>, Out<Q>, Out<B>>) => Reply<R> | Promise<Reply<R>>;
+}
+
+export interface RawBodySpec {
+  types: readonly string[];
+  limitBytes: number;
 }
 
 /** A registered route as the OpenAPI builder and callers see it. */
@@ -93,6 +105,7 @@ export interface RegisteredRoute {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  rawBody?: RawBodySpec;
   response: SuccessResponse<z.ZodType>;
   errors: readonly ErrorCode[];
 }
@@ -240,6 +253,7 @@ export class RouteRegistry {
       ...(spec.params && { params: spec.params }),
       ...(spec.query && { query: spec.query }),
       ...(spec.body && { body: spec.body }),
+      ...(spec.rawBody && { rawBody: spec.rawBody }),
     };
     if (this.list.some((r) => r.operationId === registered.operationId)) {
       throw new Error(`route ${where}: operationId ${registered.operationId} already used`);
@@ -270,7 +284,8 @@ export class RouteRegistry {
 
   private async dispatch(route: RegisteredRoute, handler: (ctx: RouteContext) => unknown, req: Request, res: Response): Promise<void> {
     const key = route.scope === null ? null : await this.opts.authenticate(req, route.scope);
-    const rawBody = await this.readBody(route, req, res);
+    const raw = route.rawBody && hasBody(req) && req.is([...route.rawBody.types]) ? await this.readRaw(route.rawBody, req, res) : null;
+    const rawBody = raw === null ? await this.readBody(route, req, res) : undefined;
 
     const issues: FieldIssue[] = [];
     const parse = (where: '(params)' | '(query)' | '(body)', schema: z.ZodType | undefined, input: unknown): unknown => {
@@ -285,11 +300,11 @@ export class RouteRegistry {
     if (!route.query && Object.keys(req.query as object).length > 0) {
       for (const k of Object.keys(req.query as object)) issues.push({ path: k, message: 'unknown query parameter' });
     }
-    const body = parse('(body)', route.body, rawBody);
+    const body = raw === null ? parse('(body)', route.body, rawBody) : undefined;
     if (issues.length > 0) throw new ValidationError(`${issues.length} invalid field(s)`, issues);
 
     const actor: Actor = { actor: key?.session ? `user:${key.session.userId}` : key ? `apikey:${key.id}` : 'anonymous', ip: req.ip ?? null };
-    const result = await handler({ params, query, body, key, actor, req, res });
+    const result = await handler({ params, query, body, key, actor, raw, req, res });
     if (res.headersSent) return;
     const status = route.response.status ?? 200;
     if (status === 204) {
@@ -310,18 +325,27 @@ export class RouteRegistry {
     res.status(status).json(result);
   }
 
+  /** A non-JSON body the route accepts (rawBody), as bytes; body-parser gives 413 over the limit. */
+  private async readRaw(spec: RawBodySpec, req: Request, res: Response): Promise<Buffer> {
+    const parser = express.raw({ limit: spec.limitBytes, type: () => true });
+    await new Promise<void>((resolve, reject) => {
+      parser(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
+    });
+    return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  }
+
   /** RFC 9110 §15.5.16: 415 when the body is not JSON; body-parser gives 413/400 for size/syntax. */
   private async readBody(route: RegisteredRoute, req: Request, res: Response): Promise<unknown> {
     if (!hasBody(req)) return undefined;
-    if (!route.body) {
+    if (!route.body && !route.rawBody) {
       throw new ValidationError('this operation takes no request body', [
         { path: '(body)', message: 'this operation takes no request body' },
       ]);
     }
-    if (!req.is('application/json')) {
+    if (!route.body || !req.is('application/json')) {
       throw new AppError(
         'UNSUPPORTED_MEDIA_TYPE',
-        `request body must be application/json, got ${req.headers['content-type'] ?? 'no Content-Type'}`,
+        `request body must be ${[...(route.body ? ['application/json'] : []), ...(route.rawBody?.types ?? [])].join(' or ')}, got ${req.headers['content-type'] ?? 'no Content-Type'}`,
       );
     }
     await new Promise<void>((resolve, reject) => {

@@ -35,6 +35,8 @@ export const ScopeDescriptions = {
   'ivr:write': 'Save IVR flow drafts, publish and roll back versions',
   'acd:supervise': "Change an ACD agent's status on their behalf (log in, break, log out)",
   'demo:write': 'Make the simulated exchange place calls into the appliance (demo card)',
+  'appointments:read': 'Read appointment services, free slots and bookings (预约服务)',
+  'appointments:write': 'Book, cancel, reschedule and complete appointments',
 } as const;
 
 export type Scope = keyof typeof ScopeDescriptions;

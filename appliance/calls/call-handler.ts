@@ -34,9 +34,12 @@ import type { CallStorePort } from './call-store.js';
 import type { FeatureCodeService } from './feature-codes.js';
 import type { MonitorCalls } from './monitor.js';
 import { matchRoute, targetName, type Route } from './dialplan.js';
+import { agentExtensionOf, dialCallbackCustomer } from './callback-dialer.js';
 import { runDiagnostic } from './diagnostic.js';
 import type { OutboundDialer } from './outbound-dialer.js';
 import { localExtension, TransferService } from './transfer.js';
+import { LegHandover } from './leg-handover.js';
+import { ReplacesService } from './replaces.js';
 import { ringForks } from './fork.js';
 import type { Admission, ContactLocator, FlowProvider, InviteGuard, LocatedContact } from './ports.js';
 
@@ -53,7 +56,7 @@ export interface CallHandlerDeps {
   enqueuer?: Enqueuer;
   guard?: InviteGuard;
   /** Outbound routes (outbound-dialer.ts): a phone's number that no inbound route takes goes out through a gateway. */
-  outbound?: Pick<OutboundDialer, 'connect'>;
+  outbound?: Pick<OutboundDialer, 'connect'> & Partial<Pick<OutboundDialer, 'dialOut'>>;
   /** Agent id → extension (default: the agent id is the extension). */
   agentExtension?: (agentId: string) => string | null;
   /** How long an extension rings before NO_ANSWER (ms, default 30 s). */
@@ -79,6 +82,9 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
   private readonly log: Logger;
   /** REFER from phones: blind and attended transfer (transfer.ts). */
   private readonly transfers: TransferService;
+  /** Ringing legs taken over by a pickup or a transfer (leg-handover.ts), and INVITEs with Replaces (replaces.ts). */
+  private readonly handover = new LegHandover();
+  private readonly replacing: ReplacesService;
 
   constructor(private readonly deps: CallHandlerDeps) {
     this.log = deps.log.child({ mod: 'calls' });
@@ -90,6 +96,17 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
       extensionFor: (n) => localExtension(n, deps.contacts, deps.store.routes()),
       dial: (call, ext, o) => this.dialExtension(call, ext, o),
       sessionOf: (key) => this.ua?.sessionOf(key) ?? null,
+      handover: this.handover,
+    });
+    this.replacing = new ReplacesService({
+      clock: deps.clock,
+      log: deps.log,
+      bus: deps.bus,
+      handover: this.handover,
+      sessionOf: (key) => this.ua?.sessionOf(key) ?? null,
+      legOf: (session) => this.transfers.legOf(session),
+      newLeg: (session, o) => SipChannel.inbound(session, { id: newId('leg', this.deps.clock), ...o }, this.channelDeps()),
+      track: (call, ch) => this.track(call, ch),
     });
   }
 
@@ -137,6 +154,13 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
     const guard = source ? this.deps.guard?.check(req, source) : undefined;
     if (guard && !guard.ok) {
       session.reject(guard.status, undefined, guard.headers);
+      return;
+    }
+    if (ReplacesService.wants(req)) {
+      void this.replacing.onInvite(session, req, guard?.ok ? guard : {}, !!this.deps.guard).catch((err: unknown) => {
+        this.log.error({ err: toAppError(err).message }, 'INVITE with Replaces failed');
+        session.hangup({ status: 500, cause: HangupCauses.TEMPORARY_FAILURE });
+      });
       return;
     }
     void this.inbound(session, req, guard?.ok ? guard : {}).catch((err: unknown) => {
@@ -292,7 +316,7 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
   async dialExtension(
     call: Call,
     extension: string,
-    o: { caller: PartyNumber; signal: AbortSignal; timeoutMs: number },
+    o: { caller: PartyNumber; signal: AbortSignal; timeoutMs: number; onRinging?: () => void },
   ): Promise<(DialOutcome & { outcome: 'answered' }) | { outcome: 'busy' | 'no-answer' | 'failed'; cause: number }> {
     // An analog phone on an FXS port (channel/tdm/analog-extensions.ts) before any SIP contact.
     const local = this.localPhones?.originate(extension, { caller: o.caller, affinity: call.id });
@@ -315,17 +339,27 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
       };
       const onLevel = (level: string): void => {
         if (level === 'connected') finish({ outcome: 'answered', channel: leg });
+        // The callee rings (a transfer reports it as NOTIFY 180, RFC 3515 §2.4.5).
+        else if (level === 'alerting' || level === 'early-media') o.onRinging?.();
         else if (level === 'terminated') {
+          // Picked up from another phone (RFC 3891 Replaces, replaces.ts): the picker answered in its place.
+          const picker = this.handover.takeSubstitute(leg);
+          if (picker) {
+            this.track(call, picker);
+            finish({ outcome: 'answered', channel: picker });
+            return;
+          }
           const cause = Number(leg.hangupInfo?.cause ?? HangupCauses.NORMAL_UNSPECIFIED);
           finish({ outcome: cause === HangupCauses.USER_BUSY ? 'busy' : cause === HangupCauses.NO_ANSWER || cause === HangupCauses.NO_USER_RESPONSE ? 'no-answer' : 'failed', cause });
         }
       };
       const onAbort = (): void => {
-        void leg.hangup(HangupCauses.NORMAL_CLEARING);
+        // A transfer that took the ringing leg over (leg-handover.ts) keeps it ringing.
+        if (!this.handover.isAdopted(leg)) void leg.hangup(HangupCauses.NORMAL_CLEARING);
         finish({ outcome: 'failed', cause: HangupCauses.NORMAL_CLEARING });
       };
       const timer = this.deps.clock.setTimeout(() => {
-        void leg.hangup(HangupCauses.NO_ANSWER);
+        if (!this.handover.isAdopted(leg)) void leg.hangup(HangupCauses.NO_ANSWER);
         finish({ outcome: 'no-answer', cause: HangupCauses.NO_ANSWER });
       }, o.timeoutMs);
       leg.on('level', onLevel);
@@ -339,11 +373,17 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
     call: Call,
     extension: string,
     contacts: readonly LocatedContact[],
-    o: { caller: PartyNumber; signal: AbortSignal; timeoutMs: number },
+    o: { caller: PartyNumber; signal: AbortSignal; timeoutMs: number; onRinging?: () => void },
   ): Promise<(DialOutcome & { outcome: 'answered' }) | { outcome: 'busy' | 'no-answer' | 'failed'; cause: number }> {
     const legs = (await Promise.all(contacts.map((c) => this.sipExtensionLeg(call, extension, o.caller, c)))).filter((l): l is SipChannel => l instanceof SipChannel);
     if (legs.length === 0) return { outcome: 'failed', cause: HangupCauses.TEMPORARY_FAILURE };
     this.log.info({ callId: call.id, extension, forks: legs.length }, 'forking to every registered contact');
+    // A transfer to a forked extension hears it ring (NOTIFY 180) from the first fork that alerts.
+    for (const l of legs) {
+      l.on('level', (level) => {
+        if (level === 'alerting' || level === 'early-media') o.onRinging?.();
+      });
+    }
     const r = await ringForks(legs, { signal: o.signal, timeoutMs: o.timeoutMs, clock: this.deps.clock });
     if (r.outcome !== 'answered') return r;
     this.track(call, r.channel);
@@ -387,8 +427,12 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
     if (!ext) return { outcome: 'failed' };
     const call = offered.kind === 'callback' ? this.callbackCall(offered) : this.calls.get(offered.callId);
     if (!call) return { outcome: 'failed' };
-    const r = await this.dialExtension(call, ext, { caller: offered.caller, signal: opts.signal, timeoutMs: opts.timeoutMs });
-    if (r.outcome !== 'answered') return { outcome: r.outcome };
+    // Ring-no-answer (which puts the agent on break, acd.ts) only when the phone really rang: an
+    // offer that timed out without a 180/183 — phone unreachable, or its INVITE stuck on an
+    // overloaded path — is `failed` (retried later, no break), as Asterisk tells RINGNOANSWER from CHANUNAVAIL.
+    let rang = false;
+    const r = await this.dialExtension(call, ext, { caller: offered.caller, signal: opts.signal, timeoutMs: opts.timeoutMs, onRinging: () => (rang = true) });
+    if (r.outcome !== 'answered') return { outcome: r.outcome === 'no-answer' && !rang ? 'failed' : r.outcome };
     // Callback: the first agent to answer owns the customer's leg (ring-all losers are cleared by the ACD).
     const owner = this.callbackCalls.get(offered.callId);
     if (offered.kind === 'callback' && (!owner || owner.isOver)) this.callbackCalls.set(offered.callId, call);
@@ -399,9 +443,19 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
   async dial(number: string, o: { callbackId: string; callId: string; timeoutMs: number; signal: AbortSignal }): Promise<DialOutcome> {
     const call = this.callbackCalls.get(o.callId);
     if (!call || call.isOver) return { outcome: 'failed' };
-    const r = await this.dialExtension(call, number, { caller: { number: '', name: 'callback', presentation: 'allowed' }, signal: o.signal, timeoutMs: o.timeoutMs });
+    // An extension is rung; an outside number goes out through the outbound routes as the agent's call (callback-dialer.ts).
+    const r = await dialCallbackCustomer(
+      {
+        log: this.log,
+        isLocal: (n) => this.deps.contacts.locate(n).length > 0,
+        dialExtension: (c, ext, x) => this.dialExtension(c, ext, x),
+        ...(this.deps.outbound?.dialOut ? { outbound: { dialOut: this.deps.outbound.dialOut.bind(this.deps.outbound) } } : {}),
+        track: (c, leg) => this.track(c, leg),
+      },
+      { call, number, agentExtension: agentExtensionOf(call), caller: { number: '', name: 'callback', presentation: 'allowed' }, signal: o.signal, timeoutMs: o.timeoutMs },
+    );
     this.callbackCalls.delete(o.callId);
-    return r.outcome === 'answered' ? { outcome: 'answered', channel: r.channel } : { outcome: r.outcome };
+    return r;
   }
 
   /** A callback-in-queue is a new outbound call: the agent's leg first, the customer's (dial) next. */

@@ -31,9 +31,9 @@ export interface CdrLeg {
   jitterMs: number | null;
 }
 
-/** A transfer the call took part in (migration 0019, calls/transfer.ts). */
+/** A transfer the call took part in (migrations 0019 and 0024: calls/transfer.ts, and 'replaces' from calls/replaces.ts). */
 export interface CdrTransfer {
-  kind: 'blind' | 'attended';
+  kind: 'blind' | 'attended' | 'replaces';
   at: number;
   transferorLegId: string;
   transfereeLegId: string | null;

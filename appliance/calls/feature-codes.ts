@@ -58,10 +58,14 @@ export type FeatureResult =
   | { outcome: 'unchanged'; agentId: string; status: AgentStatus }
   | { outcome: 'refused'; agentId: string | null; why: 'not-an-agent' | 'not-logged-in' | 'no-acd' | 'error' };
 
-/** What the call handler calls: match a dialled number, then handle the answered call. */
-export interface FeatureCodeService {
-  match(dialled: string): FeatureMatch | null;
-  handle(m: FeatureMatch, channel: Channel, callerExtension: string): Promise<FeatureResult>;
+/**
+ * What the call handler calls: match a dialled number, then handle the call (it owns the leg
+ * from then on). `M` is the service's own match; the agent codes' is FeatureMatch, the
+ * supervisors' monitoring codes' is in monitor-codes.ts, and PhoneCodes there serves both.
+ */
+export interface FeatureCodeService<M = unknown> {
+  match(dialled: string): M | null;
+  handle(m: M, channel: Channel, callerExtension: string): Promise<unknown>;
 }
 
 const CODE = /^[*#0-9]{2,16}$/;
@@ -100,7 +104,7 @@ export const CONFIRM_TONE: readonly PlayItem[] = [
 ];
 export const REFUSE_TONE: readonly PlayItem[] = [{ kind: 'tone', tone: 'congestion', durationMs: 2_100 }];
 
-export class FeatureCodes implements FeatureCodeService {
+export class FeatureCodes implements FeatureCodeService<FeatureMatch> {
   private agents: AgentStatusPort | null;
   private readonly log: Logger;
 

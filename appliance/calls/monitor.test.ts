@@ -21,6 +21,7 @@ function rig(o: { bridged?: boolean } = {}) {
     id: 'call-1',
     isOver: false,
     isBridged: () => bridged,
+    mediaOf: () => null,
     tap: async (leg: { id: string }, agent: { id: string }, mode: string) => {
       if (!bridged || agent !== agentLeg) throw new Error('not bridged');
       taps.push({ leg: leg.id, mode });
@@ -112,4 +113,28 @@ test('refusals: unknown agent, agent not on a call, monitoring oneself, the same
   t.throws(() => r.monitor.start({ supervisor: '1004', agentId: 'a1', mode: 'barge' }), { code: 'CONFLICT' });
   r.agentLeg.remoteHangup();
   t.throws(() => r.monitor.start({ supervisor: '1005', agentId: 'a1', mode: 'listen' }), { code: 'NOT_FOUND' });
+});
+
+test('attach: a supervisor leg that dialled in (monitoring code) is answered and tapped in without ringing; the session ends with either side', async (t) => {
+  const r = rig();
+  const sup = new FakeChannel({ clock: r.clock, caller: '1004', called: '*911002' });
+  const s = await r.monitor.attach({ supervisor: '1004', agentId: 'a1', mode: 'whisper', leg: sup });
+  t.like(s, { state: 'active', mode: 'whisper', supervisor: '1004', callId: 'call-1' });
+  t.is(sup.level, 'connected');
+  t.deepEqual(r.taps, [{ leg: sup.id, mode: 'whisper' }]);
+  await r.monitor.setMode(s.id, 'barge');
+  t.deepEqual(r.taps[1], { leg: sup.id, mode: 'barge' });
+  sup.remoteHangup();
+  await settle(r.clock);
+  t.like(r.monitor.get(s.id), { state: 'ended', endReason: 'supervisor-hung-up' });
+  t.is(r.agentLeg.level, 'connected', 'the monitored call goes on');
+
+  const sup2 = new FakeChannel({ clock: r.clock, caller: '1004', called: '*901002' });
+  const s2 = await r.monitor.attach({ supervisor: '1004', agentId: 'a1', mode: 'listen', leg: sup2 });
+  r.agentLeg.remoteHangup();
+  await settle(r.clock);
+  t.like(r.monitor.get(s2.id), { state: 'ended', endReason: 'call-ended' });
+  t.is(sup2.level, 'terminated', "the supervisor's leg is cleared with the call");
+  const sup3 = new FakeChannel({ clock: r.clock, caller: '1004', called: '*901002' });
+  await t.throwsAsync(r.monitor.attach({ supervisor: '1004', agentId: 'a1', mode: 'listen', leg: sup3 }), { code: 'NOT_FOUND' } as never);
 });

@@ -9,6 +9,9 @@
  *   whisper  the supervisor hears both; only the agent hears the supervisor
  *   barge    everyone hears everyone
  *
+ * A supervisor may also come in from their own phone (a monitoring feature code,
+ * monitor-codes.ts): `attach` taps that already-answered leg in the same way, without ringing.
+ *
  * The mode can be switched mid-call (also while the supervisor's phone still rings). A session
  * ends when the supervisor hangs up, `stop` is called, or the monitored call ends (Call clears
  * its taps). Each start, switch and end is a `call.monitor.*` event; the REST routes
@@ -24,6 +27,7 @@ import type { EventBus } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import type { TapMode } from '../media/mixer/mixer.js';
+import type { SipChannel } from '../channel/sip-channel.js';
 import type { Call } from './call.js';
 
 export type MonitorMode = TapMode;
@@ -73,6 +77,21 @@ export interface MonitorCalls {
   ): Promise<{ outcome: 'answered'; channel: Channel } | { outcome: 'busy' | 'no-answer' | 'failed'; cause: number }>;
 }
 
+type EndWhy = 'stopped' | 'supervisor-hung-up' | 'call-ended' | 'no-answer' | 'failed';
+
+/**
+ * The supervisor's leg and the agent's must mix on one media worker: when the supervisor's
+ * endpoint sits on another (a leg of its own call, placed by its own affinity), it is re-anchored
+ * on the call's worker by re-INVITE (SipChannel.moveMedia), as an attended transfer does.
+ */
+async function sameWorker(call: Call, agent: Channel, leg: Channel): Promise<boolean> {
+  const a = call.mediaOf(agent) as { link?: unknown } | null;
+  const sip = leg as Partial<SipChannel>;
+  const b = sip.rtp as { link?: unknown } | null | undefined;
+  if (!a || !b || a.link === b.link) return true;
+  return typeof sip.moveMedia === 'function' ? sip.moveMedia(call.id) : false;
+}
+
 /** Read through a function: the state changes under await (TypeScript would keep a narrowing). */
 function over(rt: SessionRt): boolean {
   return rt.s.state === 'ended' || rt.agentLeg.level === 'terminated';
@@ -102,6 +121,50 @@ export class Monitor {
    * the agent or already monitors this call.
    */
   start(o: { supervisor: string; agentId: string; mode: MonitorMode }): MonitorSession {
+    const { rt, found } = this.open(o);
+    const s = rt.s;
+    const onAgentGone = (): void => rt.ring.abort();
+    found.leg.on('hangup', onAgentGone);
+    void this.ringSupervisor(rt)
+      .catch((err: unknown) => {
+        this.log.warn({ err, sessionId: s.id }, 'monitoring failed');
+        this.end(rt, 'failed');
+      })
+      .finally(() => found.leg.off('hangup', onAgentGone));
+    return { ...s };
+  }
+
+  /**
+   * Tap a supervisor leg that is already up — a phone that dialled a monitoring code
+   * (monitor-codes.ts) — into the agent's current call, answering it first if needed. The leg
+   * stays a leg of its own call (its CDR is the supervisor's call); on the agent's bridge it is
+   * a tap like a rung supervisor. A leg on another media worker is re-anchored by re-INVITE
+   * first (a bridge mixes only legs of its worker). Resolves with the active session; throws
+   * NotFoundError / ConflictError as `start` does, and ends the session 'failed' when the tap
+   * cannot be made.
+   */
+  async attach(o: { supervisor: string; agentId: string; mode: MonitorMode; leg: Channel }): Promise<MonitorSession> {
+    const { rt } = this.open(o);
+    rt.supLeg = o.leg;
+    const onAgentGone = (): void => this.end(rt, 'call-ended');
+    rt.agentLeg.on('hangup', onAgentGone);
+    o.leg.on('hangup', () => {
+      rt.agentLeg.off('hangup', onAgentGone);
+      this.end(rt, rt.agentLeg.level === 'terminated' ? 'call-ended' : 'supervisor-hung-up');
+    });
+    try {
+      if (o.leg.level !== 'connected') await o.leg.answer();
+      if (!(await sameWorker(rt.call, rt.agentLeg, o.leg))) throw new Error('supervisor leg could not be moved to the call\'s media worker');
+      await this.tapWhenBridged(rt, o.leg);
+    } catch (err) {
+      this.log.warn({ err, sessionId: rt.s.id }, 'monitoring failed');
+      this.end(rt, rt.agentLeg.level === 'terminated' ? 'call-ended' : 'failed');
+    }
+    return { ...rt.s };
+  }
+
+  /** A new session for the agent's current call (validated), published as started. */
+  private open(o: { supervisor: string; agentId: string; mode: MonitorMode }): { rt: SessionRt; found: { call: Call; leg: Channel } } {
     const ext = this.deps.calls.extensionOf(o.agentId);
     if (!ext) throw new NotFoundError('agent', o.agentId);
     if (ext === o.supervisor) throw new ConflictError('a supervisor cannot monitor their own calls');
@@ -125,15 +188,7 @@ export class Monitor {
     const rt: SessionRt = { s, call: found.call, agentLeg: found.leg, supLeg: null, ring: new AbortController() };
     this.sessions.set(s.id, rt);
     this.deps.bus.publish('call.monitor.started', { sessionId: s.id, callId: s.callId, agentId: s.agentId, supervisor: s.supervisor, mode: s.mode });
-    const onAgentGone = (): void => rt.ring.abort();
-    found.leg.on('hangup', onAgentGone);
-    void this.ringSupervisor(rt)
-      .catch((err: unknown) => {
-        this.log.warn({ err, sessionId: s.id }, 'monitoring failed');
-        this.end(rt, 'failed');
-      })
-      .finally(() => found.leg.off('hangup', onAgentGone));
-    return { ...s };
+    return { rt, found };
   }
 
   /** Switch listen / whisper / barge (applied at once, or on answer while still ringing). */
@@ -180,20 +235,24 @@ export class Monitor {
     }
     rt.supLeg = r.channel;
     r.channel.on('hangup', () => this.end(rt, rt.agentLeg.level === 'terminated' ? 'call-ended' : 'supervisor-hung-up'));
-    // An agent who has just answered may not be on the bridge yet (the ACD is still joining them).
+    await this.tapWhenBridged(rt, r.channel);
+  }
+
+  /** Tap `leg` in once the agent is on the call's bridge (an agent who has just answered may not be yet). */
+  private async tapWhenBridged(rt: SessionRt, leg: Channel): Promise<void> {
     for (let waited = 0; !rt.call.isBridged(rt.agentLeg) && waited < BRIDGE_WAIT_MS && !over(rt); waited += 20) await this.deps.clock.sleep(20);
     if (over(rt)) {
-      void r.channel.hangup(HangupCauses.NORMAL_CLEARING).catch(() => undefined);
+      void leg.hangup(HangupCauses.NORMAL_CLEARING).catch(() => undefined);
       this.end(rt, 'call-ended');
       return;
     }
-    await rt.call.tap(r.channel, rt.agentLeg, rt.s.mode);
+    await rt.call.tap(leg, rt.agentLeg, rt.s.mode);
     this.move(rt, 'active');
     rt.s.answeredAt = this.deps.clock.now();
     this.log.info({ sessionId: rt.s.id, callId: rt.s.callId, mode: rt.s.mode }, 'monitoring');
   }
 
-  private end(rt: SessionRt, why: 'stopped' | 'supervisor-hung-up' | 'call-ended' | 'no-answer' | 'failed'): void {
+  private end(rt: SessionRt, why: EndWhy): void {
     if (rt.s.state === 'ended') return;
     this.move(rt, 'ended');
     rt.s.endedAt = this.deps.clock.now();

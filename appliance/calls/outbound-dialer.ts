@@ -7,12 +7,12 @@
  * `call.outbound.refused` and clears the phone's leg with Q.850 21 CALL_REJECTED (SIP 403 by
  * RFC 3398). When every gateway was congested the phone hears Q.850 34 (SIP 503).
  */
-import type { Channel } from '../channel/channel.js';
+import type { Channel, PartyNumber } from '../channel/channel.js';
 import { HangupCauses } from '../channel/q850.js';
 import type { EventBus } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import type { Call } from './call.js';
-import type { GatewayRegistry } from './gateway.js';
+import type { GatewayDialResult, GatewayRegistry } from './gateway.js';
 import type { OutboundPolicy, RefusalReason } from './outbound-routes.js';
 
 declare module '../core/events.js' {
@@ -98,4 +98,43 @@ export class OutboundDialer {
     if (r.channel.level !== 'terminated') await r.channel.hangup(cause);
     return true;
   }
+
+  /**
+   * Place a call that has no phone leg of its own — a callback-in-queue's customer leg
+   * (callback-dialer.ts) — on behalf of `extension` (the agent who answered for it): the same
+   * guards decide as if that phone had dialled the number (class of service, allow-list,
+   * blocked prefixes, hours, limits), then the route's gateways are tried in order. The route
+   * slot is held until the new leg ends.
+   */
+  async dialOut(r: { call: Call; extension: string; dialled: string; caller: PartyNumber; signal: AbortSignal; timeoutMs: number; track: (leg: Channel) => void }): Promise<OutboundDialResult> {
+    const d = this.deps.policy.decide(r.extension, r.dialled);
+    if (d.kind === 'no-route') return { outcome: 'no-route' };
+    if (d.kind === 'refused') {
+      this.log.warn({ callId: r.call.id, extension: r.extension, dialled: r.dialled, route: d.route?.id ?? null, reason: d.reason, detail: d.detail }, 'outbound call refused');
+      this.deps.bus.publish('call.outbound.refused', { callId: r.call.id, extension: r.extension, dialled: r.dialled, routeId: d.route?.id ?? null, reason: d.reason, detail: d.detail });
+      return { outcome: 'refused', reason: d.reason, cause: HangupCauses.CALL_REJECTED };
+    }
+    const use = this.deps.policy.begin(d.route, r.extension);
+    const caller = d.route.callerId ? { ...r.caller, number: d.route.callerId } : r.caller;
+    let last: GatewayDialResult = { outcome: 'congestion', cause: HangupCauses.NO_CIRCUIT_AVAILABLE };
+    for (const gatewayId of d.route.gateways) {
+      const gw = this.deps.gateways.get(gatewayId);
+      if (!gw || !gw.available() || r.signal.aborted) continue;
+      this.deps.bus.publish('call.outbound.routed', { callId: r.call.id, extension: r.extension, dialled: r.dialled, number: d.number, routeId: d.route.id, gatewayId });
+      last = await gw.dial({ callId: r.call.id, caller, called: d.number, signal: r.signal, timeoutMs: r.timeoutMs, onLeg: r.track });
+      if (last.outcome === 'answered') {
+        const leg = last.channel;
+        if (leg.ended.aborted) use.end();
+        else leg.ended.addEventListener('abort', () => use.end(), { once: true });
+        return last;
+      }
+      if (last.outcome !== 'congestion') break;
+      this.log.info({ callId: r.call.id, gatewayId, cause: last.cause }, 'gateway congested, trying the next');
+    }
+    use.end();
+    return last;
+  }
 }
+
+/** What `dialOut` came to: no route for the number, refused by a guard, or the gateway's outcome. */
+export type OutboundDialResult = { outcome: 'no-route' } | { outcome: 'refused'; reason: RefusalReason; cause: number } | GatewayDialResult;

@@ -7,6 +7,7 @@
  */
 import type { FieldIssue } from '../core/errors.js';
 import type { Store } from '../store/database.js';
+import { readJsonConfig } from '../store/json-config.js';
 import { SyncQueries } from '../store/sync-query.js';
 import { OutboundRouteSchema, type ClassOfService, type OutboundRoute, type OutboundRouteInput } from './outbound-routes.js';
 
@@ -94,16 +95,9 @@ export class SqliteOutboundStore implements OutboundStorePort {
   }
 
   private parse(id: string, json: string): OutboundRoute | null {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(json);
-    } catch {
-      this.issues.push({ path: `outbound_routes.${id}`, message: 'config is not JSON' });
-      return null;
-    }
-    const p = OutboundRouteSchema.safeParse(raw);
-    if (p.success) return p.data;
-    this.issues.push(...p.error.issues.map((i) => ({ path: `outbound_routes.${id}.${i.path.join('.')}`, message: i.message })));
+    const r = readJsonConfig(OutboundRouteSchema, `outbound_routes.${id}`, json);
+    if (r.ok) return r.value;
+    this.issues.push(...r.issues);
     return null;
   }
 }

@@ -26,224 +26,103 @@
  */
 import test from 'ava';
 import dgram from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { systemClock } from '../core/clock.js';
-import { EventBus, type AnyAppEvent } from '../core/events.js';
-import { silentLogger } from '../core/log.js';
-import { tempDir } from '../core/testing/temp-dir.js';
-import { MediaEngine } from '../media/engine/media-engine.js';
-import { goertzelAmplitude } from '../media/tones/goertzel.js';
 import type { SipChannel } from '../channel/sip-channel.js';
+import { toneProfile, wavSamples } from '../acd/testing/recordings.js';
+import { tempDir } from '../core/testing/temp-dir.js';
+import { countEvents, haveBaresip, lastHeard, newHeard, nthEvent } from '../daemon/testing/baresip-phone.js';
+import { REALM, startCallStack, type CallStack } from '../daemon/testing/sip-call-stack.js';
+import { sleep, until } from '../daemon/testing/wait.js';
 import { authorize } from '../sip/auth/testing/digest-client.js';
 import { formatReplaces } from '../sip/dialog/refer.js';
 import { parseMessage } from '../sip/parser/index.js';
 import { valueOf, type SipResponse } from '../sip/message/index.js';
-import { createSipAccess, type SipAccess } from '../sip/registrar/stack.js';
-import { SipEndpoint } from '../sip/ua/endpoint.js';
-import { UA_ACCEPT, UA_SUPPORTED, UserAgent } from '../sip/ua/user-agent.js';
-import { openStore, type Store } from '../store/database.js';
-import { CallHandler } from './call-handler.js';
-import { SqliteCallStore, type CdrRecord } from './call-store.js';
-import { Baresip, freePortBlock, writeToneWav } from './testing/baresip.js';
+import type { CdrRecord } from './call-store.js';
+import type { Baresip } from './testing/baresip.js';
 
-const haveBaresip = existsSync('/usr/bin/baresip') && existsSync('/usr/lib/baresip/modules/ctrl_tcp.so');
 const serial = haveBaresip ? test.serial : test.serial.skip;
 
-const REALM = 'hotline.local';
 const dir = tempDir('phones-e2e-');
-const log = silentLogger();
-const clock = systemClock;
-const bus = new EventBus({ clock, log });
-const events: AnyAppEvent[] = [];
-bus.onAny((e) => events.push(e));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let db: Store;
-let access: SipAccess;
-let engine: MediaEngine;
-let endpoint: SipEndpoint;
-let handler: CallHandler;
-let store: SqliteCallStore;
-let appPort = 0;
-let ports = 0;
+let stack: CallStack;
 let a: Baresip;
 let b: Baresip;
 let c: Baresip;
 const FREQ = { a: 1000, b: 600, c: 1400 } as const;
 
-async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function wavSamples(file: string): Int16Array {
-  const buf = readFileSync(file);
-  let off = 12;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    if (id === 'data') {
-      const end = Math.min(buf.length, off + 8 + size);
-      const bytes = buf.subarray(off + 8, end - ((end - off - 8) % 2));
-      return new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-    }
-    off += 8 + size + (size & 1);
-  }
-  return new Int16Array(0);
-}
-
 /** Goertzel amplitude of `freq` per 250 ms block of a recording (8 kHz). */
-function toneProfile(file: string, freq: number): number[] {
-  const s = wavSamples(file);
-  const out: number[] = [];
-  for (let i = 0; i + 2000 <= s.length; i += 2000) out.push(goertzelAmplitude(s.subarray(i, i + 2000), freq, 8000));
-  return out;
+function heardProfile(file: string, freq: number): number[] {
+  return toneProfile(wavSamples(file).samples, freq, { windowMs: 250 });
 }
 
 const HEARD = 1000;
 const heard = (profile: readonly number[]): number => profile.filter((x) => x > HEARD).length;
 
-/** Every recording of what `p` heard made after `known`, oldest first (baresip starts a new file when a re-INVITE restarts the stream). */
-function newDecs(p: Baresip, known: readonly string[]): string[] {
-  return p.recordings().filter((f) => f.endsWith('-dec.wav') && !known.includes(f)).sort();
-}
-
-/** The newest recording of what `p` heard, made after `known`. */
-function newDec(p: Baresip, known: readonly string[]): string | undefined {
-  return p.recordings().filter((f) => f.endsWith('-dec.wav') && !known.includes(f)).sort().pop();
-}
-
-function count(p: Baresip, type: string): number {
-  return p.events.filter((e) => e.type === type).length;
-}
-
-/** Wait for the n-th event of `type` at `p` (n counted from the start of the run). */
-function nth(p: Baresip, type: string, n: number, ms = 10_000): Promise<unknown> {
-  return until(`${p.name} ${type} #${n}`, () => count(p, type) >= n, ms);
-}
-
 function cdrWritten(n: number): Promise<CdrRecord[]> {
   return until(`${n} CDRs`, () => {
-    const ids = events.filter((e) => e.type === 'call.cdr.written').map((e) => (e.payload as { callId: string }).callId);
-    return ids.length >= n ? ids.map((id) => store.cdr(id)!) : null;
+    const ids = stack.events.filter((e) => e.type === 'call.cdr.written').map((e) => (e.payload as { callId: string }).callId);
+    return ids.length >= n ? ids.map((id) => stack.store.cdr(id)!) : null;
   }, 15_000);
-}
-
-function uri(ext: string): string {
-  return `sip:${ext}@127.0.0.1:${appPort}`;
 }
 
 test.before(async () => {
   if (!haveBaresip) return;
-  ports = await freePortBlock(80);
-  appPort = ports;
-  db = openStore({ file: path.join(dir, 'hotline.db'), clock, log });
-  store = new SqliteCallStore(db, () => clock.now());
-  access = createSipAccess(
-    { store: db, clock, log, bus },
-    {
-      realm: REALM,
-      userAgent: 'hotline',
-      algorithms: ['MD5'],
-      qualifyIntervalMs: 0,
+  stack = await startCallStack({
+    dir,
+    phones: 4,
+    rtpPorts: 30,
+    extensions: ['1001', '1002', '1003', '1004'],
+    directRoutes: ['1001', '1002', '1003', '1004'],
+    access: {
       guard: { ipMaxFailures: 10, ipWindowMs: 60_000, ipBanMs: 900_000 },
       // The flood limit is raised so the attack below is stopped by the auth-failure ban it tests.
       firewall: { rateLimit: 10_000 },
     },
-  );
-  for (const n of ['1001', '1002', '1003', '1004']) access.extensions.create({ number: n, displayName: `Phone ${n}`, password: `secret-${n}` });
-  for (const n of ['1001', '1002', '1003', '1004']) store.saveRoute({ id: `ext-${n}`, name: `extension ${n}`, did: n, target: { kind: 'extension', extension: n } });
-  engine = new MediaEngine({ workers: 1, rtpPortMin: ports + 50, rtpPortMax: ports + 79, bindAddress: '127.0.0.1', clock, log });
-  await engine.start();
-  handler = new CallHandler({
-    clock,
-    log,
-    bus,
-    store,
-    engine,
-    channel: { prompts: { resolve: () => null }, mediaAddress: '127.0.0.1', codecs: ['PCMA', 'PCMU'], rtpTimeoutMs: 0 },
-    contacts: {
-      locate: (ext) => access.registrar.lookup(ext).map((x) => ({ uri: x.uri, hop: { host: x.destination.host, port: x.destination.port, protocol: x.destination.protocol } })),
-    },
-    guard: { check: (req, source) => access.authenticator.check(req, source) },
-    flows: { flow: () => null },
     ringTimeoutMs: 10_000,
   });
-  const ua = new UserAgent({
-    clock,
-    log,
-    t1: 500,
-    t2: 4000,
-    invites: handler,
-    registrar: { onRegister: (req, tx, ep) => access.registrar.handleRegister(req, tx, ep) },
-  });
-  endpoint = await SipEndpoint.listen(
-    { host: '127.0.0.1', port: appPort, transports: ['udp'], tlsPort: 5061, t1: 500, t2: 4000, t4: 5000, userAgent: 'hotline', realm: REALM },
-    { clock, handler: ua, supported: [...UA_SUPPORTED], accept: [...UA_ACCEPT], wrapTransport: (t) => access.firewall.wrap(t) },
-  );
-  ua.attach(endpoint);
-  handler.attach(ua);
-  access.attach(endpoint);
-  const registrar = `127.0.0.1:${appPort}`;
-  const wav = (name: keyof typeof FREQ): string => {
-    const f = path.join(dir, `${name}.wav`);
-    writeToneWav(f, FREQ[name], 55_000, 5_000);
-    return f;
-  };
+  const tone = (name: keyof typeof FREQ) => ({ freq: FREQ[name], toneMs: 55_000, silenceMs: 5_000 });
   [a, b, c] = await Promise.all([
-    Baresip.start({ name: 'a', dir, user: '1001', wav: wav('a'), answer: false, ports: ports + 1, register: { registrar, password: 'secret-1001' }, quitAfterS: 90 }),
-    Baresip.start({ name: 'b', dir, user: '1002', wav: wav('b'), answer: true, ports: ports + 13, register: { registrar, password: 'secret-1002' }, quitAfterS: 90 }),
-    Baresip.start({ name: 'c', dir, user: '1003', wav: wav('c'), answer: true, ports: ports + 25, register: { registrar, password: 'secret-1003' }, quitAfterS: 90 }),
+    stack.phone({ name: 'a', user: '1001', tone: tone('a'), answer: false, quitAfterS: 90 }),
+    stack.phone({ name: 'b', user: '1002', tone: tone('b'), answer: true, quitAfterS: 90 }),
+    stack.phone({ name: 'c', user: '1003', tone: tone('c'), answer: true, quitAfterS: 90 }),
   ]);
-  await until('three phones registered', () => ['1001', '1002', '1003'].every((n) => access.registrar.lookup(n).length > 0));
+  await until('three phones registered', () => ['1001', '1002', '1003'].every((n) => stack.access.registrar.lookup(n).length > 0));
 });
 
-test.after.always(async () => {
-  await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
-  await endpoint?.close();
-  access?.close();
-  await engine?.stop();
-  await db?.close();
-});
+test.after.always(() => stack?.close());
 
 serial('1001 → 1002 with Digest: two-way audio, RFC 4733 across the bridge, hold/resume by re-INVITE, BYE from the callee ends both legs, CDR', async (t) => {
-  events.length = 0;
+  stack.events.length = 0;
   const knownA = a.recordings();
   const knownB = b.recordings();
   const digits: string[] = [];
-  const offDtmf = engine.on('dtmf', (e) => digits.push(e.digit));
+  const offDtmf = stack.engine.on('dtmf', (e) => digits.push(e.digit));
   t.teardown(offDtmf);
-  await a.command('dial', uri('1002'));
-  await nth(b, 'CALL_ESTABLISHED', 1);
-  await nth(a, 'CALL_ESTABLISHED', 1);
+  await a.command('dial', stack.uri('1002'));
+  await nthEvent(b, 'CALL_ESTABLISHED', 1);
+  await nthEvent(a, 'CALL_ESTABLISHED', 1);
   const t0 = performance.now();
   await sleep(1500);
   await a.command('sndcode', '5');
   await sleep(500);
   const tHold = performance.now() - t0;
   await a.command('hold');
-  await until('the appliance saw the hold', () => events.some((e) => e.type === 'call.leg.held'));
-  const heldLegId = (events.find((e) => e.type === 'call.leg.held')!.payload as { legId: string }).legId;
-  const heldLeg = handler.callOf(heldLegId)!.channels.find((ch) => ch.id === heldLegId) as SipChannel;
+  await until('the appliance saw the hold', () => stack.events.some((e) => e.type === 'call.leg.held'));
+  const heldLegId = (stack.events.find((e) => e.type === 'call.leg.held')!.payload as { legId: string }).legId;
+  const heldLeg = stack.handler.callOf(heldLegId)!.channels.find((ch) => ch.id === heldLegId) as SipChannel;
   const directionOnHold = heldLeg.negotiated?.direction;
   await sleep(2000);
   const tResume = performance.now() - t0;
   await a.command('resume');
-  await until('the appliance saw the resume', () => events.some((e) => e.type === 'call.leg.resumed'));
+  await until('the appliance saw the resume', () => stack.events.some((e) => e.type === 'call.leg.resumed'));
   const directionResumed = heldLeg.negotiated?.direction;
   await sleep(2000);
   await b.command('hangup');
-  await nth(a, 'CALL_CLOSED', 1);
+  await nthEvent(a, 'CALL_CLOSED', 1);
   const [cdr] = await cdrWritten(1);
 
   t.true(digits.includes('5'), `the engine decoded 1001's RFC 4733 digit (got ${digits.join(',')})`);
-  const held = events.find((e) => e.type === 'call.leg.held')!.payload as { legId: string };
+  const held = stack.events.find((e) => e.type === 'call.leg.held')!.payload as { legId: string };
   t.is(cdr!.legs.find((l) => l.legId === held.legId)?.party, '1001', 'the held leg is 1001’s');
   t.is(cdr!.legs.length, 2);
   t.deepEqual(cdr!.legs.map((l) => [l.direction, l.party]), [['inbound', '1001'], ['outbound', '1002']]);
@@ -253,10 +132,10 @@ serial('1001 → 1002 with Digest: two-way audio, RFC 4733 across the bridge, ho
   t.is(cdr!.legs[1]!.endedBy, 'remote');
   t.is(cdr!.legs[0]!.endedBy, 'local', '1001’s leg was cleared by the appliance');
 
-  const decB = await until('B’s recording', () => newDec(b, knownB));
-  const decsA = await until('A’s recordings', () => (newDecs(a, knownA).length > 0 ? newDecs(a, knownA) : null));
-  const bHearsA = toneProfile(decB, FREQ.a);
-  const aHearsB = decsA.flatMap((f) => toneProfile(f, FREQ.b));
+  const decB = await until('B’s recording', () => lastHeard(b, knownB));
+  const decsA = await until('A’s recordings', () => (newHeard(a, knownA).length > 0 ? newHeard(a, knownA) : null));
+  const bHearsA = heardProfile(decB, FREQ.a);
+  const aHearsB = decsA.flatMap((f) => heardProfile(f, FREQ.b));
   t.log(`B heard 1 kHz (per 250 ms): ${bHearsA.map((x) => (x > HEARD ? '#' : '.')).join('')}; hold at ${(tHold / 1000).toFixed(1)} s, resume at ${(tResume / 1000).toFixed(1)} s`);
   t.log(`A heard 600 Hz (per 250 ms): ${aHearsB.map((x) => (x > HEARD ? '#' : '.')).join('')}`);
   // baresip 1.0 records nothing it receives after its own hold/resume, so 1001's recording covers the talk before the hold.
@@ -276,24 +155,24 @@ serial('1001 → 1002 with Digest: two-way audio, RFC 4733 across the bridge, ho
 });
 
 serial('blind transfer: 1002 REFERs 1001 to 1003, the appliance dials 1003 and bridges it with 1001; CDR with three legs and the transfer', async (t) => {
-  events.length = 0;
+  stack.events.length = 0;
   const knownA = a.recordings();
   const knownC = c.recordings();
-  const n = { aUp: count(a, 'CALL_ESTABLISHED'), bUp: count(b, 'CALL_ESTABLISHED'), cUp: count(c, 'CALL_ESTABLISHED'), aDown: count(a, 'CALL_CLOSED'), bDown: count(b, 'CALL_CLOSED'), cDown: count(c, 'CALL_CLOSED') };
-  await a.command('dial', uri('1002'));
-  await nth(b, 'CALL_ESTABLISHED', n.bUp + 1);
-  await nth(a, 'CALL_ESTABLISHED', n.aUp + 1);
+  const n = { aUp: countEvents(a, 'CALL_ESTABLISHED'), bUp: countEvents(b, 'CALL_ESTABLISHED'), cUp: countEvents(c, 'CALL_ESTABLISHED'), aDown: countEvents(a, 'CALL_CLOSED'), bDown: countEvents(b, 'CALL_CLOSED'), cDown: countEvents(c, 'CALL_CLOSED') };
+  await a.command('dial', stack.uri('1002'));
+  await nthEvent(b, 'CALL_ESTABLISHED', n.bUp + 1);
+  await nthEvent(a, 'CALL_ESTABLISHED', n.aUp + 1);
   await sleep(500);
-  await b.command('transfer', uri('1003'));
-  await nth(c, 'CALL_ESTABLISHED', n.cUp + 1);
-  await nth(b, 'CALL_CLOSED', n.bDown + 1);
-  t.is(count(a, 'CALL_CLOSED'), n.aDown, '1001 stays in its call');
+  await b.command('transfer', stack.uri('1003'));
+  await nthEvent(c, 'CALL_ESTABLISHED', n.cUp + 1);
+  await nthEvent(b, 'CALL_CLOSED', n.bDown + 1);
+  t.is(countEvents(a, 'CALL_CLOSED'), n.aDown, '1001 stays in its call');
   await sleep(2000);
   await a.command('hangup');
-  await nth(c, 'CALL_CLOSED', n.cDown + 1);
+  await nthEvent(c, 'CALL_CLOSED', n.cDown + 1);
   const [cdr] = await cdrWritten(1);
 
-  const done = events.find((e) => e.type === 'call.transfer.completed')?.payload as { kind: string; transferorLegId: string; transfereeLegId: string; targetLegId: string } | undefined;
+  const done = stack.events.find((e) => e.type === 'call.transfer.completed')?.payload as { kind: string; transferorLegId: string; transfereeLegId: string; targetLegId: string } | undefined;
   t.is(done?.kind, 'blind');
   t.deepEqual(cdr!.legs.map((l) => [l.direction, l.party]), [['inbound', '1001'], ['outbound', '1002'], ['outbound', '1003']]);
   t.true(cdr!.legs.every((l) => l.answeredAt !== null && l.cause === 16));
@@ -305,48 +184,48 @@ serial('blind transfer: 1002 REFERs 1001 to 1003, the appliance dials 1003 and b
   t.is(cdr!.endedBy, 'remote', 'the call ended when 1001 hung up, not when the transferor left');
   t.is(lc!.endedBy, 'local');
 
-  const decA = await until('A’s recording', () => newDec(a, knownA));
-  const decC = await until('C’s recording', () => newDec(c, knownC));
-  const cHearsA = toneProfile(decC, FREQ.a);
-  const aHearsC = toneProfile(decA, FREQ.c);
+  const decA = await until('A’s recording', () => lastHeard(a, knownA));
+  const decC = await until('C’s recording', () => lastHeard(c, knownC));
+  const cHearsA = heardProfile(decC, FREQ.a);
+  const aHearsC = heardProfile(decA, FREQ.c);
   t.log(`C heard 1 kHz: ${cHearsA.map((x) => (x > HEARD ? '#' : '.')).join('')}; A heard 1.4 kHz: ${aHearsC.map((x) => (x > HEARD ? '#' : '.')).join('')}`);
   t.true(heard(cHearsA) >= 4, '1001’s tone reached the transfer target');
   t.true(heard(aHearsC) >= 4, 'the target’s tone reached 1001');
 });
 
 serial('attended transfer: 1002 holds 1001, consults 1003, REFERs with Replaces; 1001 and 1003 are bridged, both 1002 legs torn down; both CDRs show it', async (t) => {
-  events.length = 0;
+  stack.events.length = 0;
   const knownA = a.recordings();
   const knownC = c.recordings();
-  const n = { aUp: count(a, 'CALL_ESTABLISHED'), bUp: count(b, 'CALL_ESTABLISHED'), cUp: count(c, 'CALL_ESTABLISHED'), aDown: count(a, 'CALL_CLOSED'), bDown: count(b, 'CALL_CLOSED'), cDown: count(c, 'CALL_CLOSED') };
-  await a.command('dial', uri('1002'));
-  await nth(b, 'CALL_ESTABLISHED', n.bUp + 1);
-  await nth(a, 'CALL_ESTABLISHED', n.aUp + 1);
+  const n = { aUp: countEvents(a, 'CALL_ESTABLISHED'), bUp: countEvents(b, 'CALL_ESTABLISHED'), cUp: countEvents(c, 'CALL_ESTABLISHED'), aDown: countEvents(a, 'CALL_CLOSED'), bDown: countEvents(b, 'CALL_CLOSED'), cDown: countEvents(c, 'CALL_CLOSED') };
+  await a.command('dial', stack.uri('1002'));
+  await nthEvent(b, 'CALL_ESTABLISHED', n.bUp + 1);
+  await nthEvent(a, 'CALL_ESTABLISHED', n.aUp + 1);
   await b.command('hold');
-  await until('1002 holds 1001', () => events.some((e) => e.type === 'call.leg.held'));
-  await b.command('dial', uri('1003'));
-  await nth(c, 'CALL_ESTABLISHED', n.cUp + 1);
-  await nth(b, 'CALL_ESTABLISHED', n.bUp + 2);
+  await until('1002 holds 1001', () => stack.events.some((e) => e.type === 'call.leg.held'));
+  await b.command('dial', stack.uri('1003'));
+  await nthEvent(c, 'CALL_ESTABLISHED', n.cUp + 1);
+  await nthEvent(b, 'CALL_ESTABLISHED', n.bUp + 2);
   // The consultation dialog as 1002 sees it: Call-ID, its own tag (from-tag) and the appliance's (to-tag).
-  const consultLeg = events.find((e) => e.type === 'call.leg.created' && (e.payload as { direction: string; party: string }).direction === 'inbound' && (e.payload as { party: string }).party === '1002')!
+  const consultLeg = stack.events.find((e) => e.type === 'call.leg.created' && (e.payload as { direction: string; party: string }).direction === 'inbound' && (e.payload as { party: string }).party === '1002')!
     .payload as { callId: string; legId: string };
-  const consult = handler.callOf(consultLeg.legId)!.channels.find((ch) => ch.id === consultLeg.legId) as SipChannel;
+  const consult = stack.handler.callOf(consultLeg.legId)!.channels.find((ch) => ch.id === consultLeg.legId) as SipChannel;
   const d = consult.session.dialog!.id;
   const replaces = encodeURIComponent(formatReplaces({ callId: d.callId, toTag: d.localTag, fromTag: d.remoteTag }));
   const calls = await b.command('listcalls');
   t.log(`1002's calls: ${String(calls['data'] ?? '').replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
   await b.command('line', '1');
-  await b.command('transfer', `<${uri('1003')}?Replaces=${replaces}>`);
-  await until('transfer completed', () => events.some((e) => e.type === 'call.transfer.completed' || e.type === 'call.transfer.failed'));
-  await nth(b, 'CALL_CLOSED', n.bDown + 2);
-  t.is(count(a, 'CALL_CLOSED'), n.aDown, '1001 stays up');
-  t.is(count(c, 'CALL_CLOSED'), n.cDown, '1003 stays up');
+  await b.command('transfer', `<${stack.uri('1003')}?Replaces=${replaces}>`);
+  await until('transfer completed', () => stack.events.some((e) => e.type === 'call.transfer.completed' || e.type === 'call.transfer.failed'));
+  await nthEvent(b, 'CALL_CLOSED', n.bDown + 2);
+  t.is(countEvents(a, 'CALL_CLOSED'), n.aDown, '1001 stays up');
+  t.is(countEvents(c, 'CALL_CLOSED'), n.cDown, '1003 stays up');
   await sleep(2000);
   await c.command('hangup');
-  await nth(a, 'CALL_CLOSED', n.aDown + 1);
+  await nthEvent(a, 'CALL_CLOSED', n.aDown + 1);
   const cdrs = await cdrWritten(2);
 
-  const done = events.find((e) => e.type === 'call.transfer.completed')?.payload as { kind: string; callId: string; replacedCallId: string | null } | undefined;
+  const done = stack.events.find((e) => e.type === 'call.transfer.completed')?.payload as { kind: string; callId: string; replacedCallId: string | null } | undefined;
   t.is(done?.kind, 'attended');
   const x = cdrs.find((r) => r.callId === done?.callId)!;
   const y = cdrs.find((r) => r.callId === consultLeg.callId)!;
@@ -363,10 +242,10 @@ serial('attended transfer: 1002 holds 1001, consults 1003, REFERs with Replaces;
   t.is(x.legs[0]!.endedBy, 'local', '1001 was cleared with it');
   t.is(y.endedBy, 'remote');
 
-  const decA = await until('A’s recording', () => newDec(a, knownA));
-  const decC = await until('C’s recording', () => newDec(c, knownC));
-  const cHearsA = toneProfile(decC, FREQ.a);
-  const aHearsC = toneProfile(decA, FREQ.c);
+  const decA = await until('A’s recording', () => lastHeard(a, knownA));
+  const decC = await until('C’s recording', () => lastHeard(c, knownC));
+  const cHearsA = heardProfile(decC, FREQ.a);
+  const aHearsC = heardProfile(decA, FREQ.c);
   t.log(`C heard 1 kHz: ${cHearsA.map((v) => (v > HEARD ? '#' : '.')).join('')}; A heard 1.4 kHz: ${aHearsC.map((v) => (v > HEARD ? '#' : '.')).join('')}`);
   t.true(heard(cHearsA) >= 4, '1001’s tone reached 1003');
   t.true(heard(aHearsC) >= 4, '1003’s tone reached 1001');
@@ -421,7 +300,7 @@ class RawUdpClient {
       '',
       '',
     ].join('\r\n');
-    this.sock.send(text, appPort, '127.0.0.1');
+    this.sock.send(text, stack.sipPort, '127.0.0.1');
   }
 
   /** The next response, or null after `ms`. */
@@ -468,7 +347,7 @@ function shape(r: SipResponse): string {
 }
 
 serial('brute force: 200 wrong passwords from 127.0.0.3 are banned at the 10-failure threshold; unknown user and wrong password look the same; a phone on 127.0.0.2 registers and calls meanwhile', async (t) => {
-  events.length = 0;
+  stack.events.length = 0;
   const attacker = await RawUdpClient.open('127.0.0.3');
   t.teardown(() => attacker.close());
 
@@ -490,8 +369,8 @@ serial('brute force: 200 wrong passwords from 127.0.0.3 are banned at the 10-fai
   }
   t.log(`the source went silent after ${answered} answered wrong passwords (threshold 10)`);
   t.true(answered <= 10, `banned within the threshold (${answered} failures answered)`);
-  t.true(access.bans.isBanned('127.0.0.3'));
-  const banned = events.filter((e) => e.type === 'sip.source.banned').map((e) => (e.payload as { ip: string; reason: string }).ip);
+  t.true(stack.access.bans.isBanned('127.0.0.3'));
+  const banned = stack.events.filter((e) => e.type === 'sip.source.banned').map((e) => (e.payload as { ip: string; reason: string }).ip);
   t.deepEqual(banned, ['127.0.0.3'], 'one ban, for the attacker only');
   // The rest of the 200 guesses go unanswered.
   for (; attempts < 200; attempts++) attacker.register('1003', null);
@@ -499,27 +378,16 @@ serial('brute force: 200 wrong passwords from 127.0.0.3 are banned at the 10-fai
   t.is(attacker.received, 0, 'no answer to the remaining guesses');
 
   // A legitimate phone from another source registers and calls while the attacker is banned.
-  const d = await Baresip.start({
-    name: 'd',
-    dir,
-    user: '1004',
-    wav: path.join(dir, 'a.wav'),
-    answer: false,
-    ports: ports + 37,
-    host: '127.0.0.2',
-    register: { registrar: `127.0.0.1:${appPort}`, password: 'secret-1004' },
-    quitAfterS: 30,
-  });
-  t.teardown(() => d.stop());
-  const binding = await until('1004 registered from 127.0.0.2', () => access.registrar.lookup('1004')[0]);
+  const d = await stack.phone({ name: 'd', user: '1004', wav: path.join(dir, `a-${FREQ.a}.wav`), answer: false, host: '127.0.0.2', quitAfterS: 30 });
+  const binding = await until('1004 registered from 127.0.0.2', () => stack.access.registrar.lookup('1004')[0]);
   t.is(binding.destination.host, '127.0.0.2');
-  t.true(access.registrar.lookup('1003').length > 0, 'the attacked account’s own phone keeps its binding');
-  const bUp = count(b, 'CALL_ESTABLISHED');
-  await d.command('dial', uri('1002'));
-  await nth(b, 'CALL_ESTABLISHED', bUp + 1);
-  await nth(d, 'CALL_ESTABLISHED', 1);
+  t.true(stack.access.registrar.lookup('1003').length > 0, 'the attacked account’s own phone keeps its binding');
+  const bUp = countEvents(b, 'CALL_ESTABLISHED');
+  await d.command('dial', stack.uri('1002'));
+  await nthEvent(b, 'CALL_ESTABLISHED', bUp + 1);
+  await nthEvent(d, 'CALL_ESTABLISHED', 1);
   await d.command('hangup');
   const [cdr] = await cdrWritten(1);
   t.deepEqual(cdr!.legs.map((l) => [l.direction, l.party]), [['inbound', '1004'], ['outbound', '1002']]);
-  t.false(access.bans.isBanned('127.0.0.2'));
+  t.false(stack.access.bans.isBanned('127.0.0.2'));
 });

@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import type { RouteRegistry } from '../api/registry.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
+import type { ArchiveRow } from '../media/archive/archive-store.js';
 import type { RecordingRow } from '../media/recorder/ledger.js';
 import type { AuditInput } from '../ops/audit.js';
 import type { CallRecordings, CallRecordingState } from './recording-control.js';
@@ -25,6 +26,8 @@ export interface RecordingApiDeps {
   recordings: Pick<CallRecordings, 'start' | 'stop' | 'pause' | 'resume' | 'get'>;
   ledger: { list(o: { callId?: string; limit?: number }): RecordingRow[]; get(id: string): RecordingRow | null };
   audit: { record(input: AuditInput): Promise<unknown> };
+  /** The Opus archive's rows (media/archive/archive-store.ts); without it there is no /archive route. */
+  archive?: { get(recordingId: string): ArchiveRow | null };
 }
 
 const CallParams = z.strictObject({ id: z.string().min(1).max(128) });
@@ -149,6 +152,41 @@ export function registerRecordingRoutes(registry: RouteRegistry, deps: Recording
     response: { description: 'The row', schema: RowSchema },
     handler: ({ params }) => view(row(params.id)),
   });
+
+  const archive = deps.archive;
+  if (archive) {
+    registry.route({
+      method: 'get',
+      path: '/recordings/:id/archive',
+      summary: 'The Opus (Ogg) archive copy of a recording: where it is, its size and hash, or why it failed',
+      tags: ['recordings'],
+      scope: 'calls:read',
+      params: RecParams,
+      errors: ['NOT_FOUND'],
+      response: {
+        description: 'The archive row',
+        schema: z.object({
+          recordingId: z.string(),
+          state: z.enum(['archived', 'failed']),
+          path: z.string().nullable(),
+          size: z.number().nullable(),
+          sha256: z.string().nullable(),
+          bitrateKbps: z.number(),
+          reason: z.string().nullable(),
+          archivedAt: z.number(),
+          retryAfter: z.number().nullable(),
+          /** When the volume deleted the WAV because this copy exists. */
+          wavPrunedAt: z.number().nullable(),
+        }),
+      },
+      handler: ({ params }) => {
+        row(params.id);
+        const a = archive.get(params.id);
+        if (!a) throw new NotFoundError('recording archive', params.id);
+        return a;
+      },
+    });
+  }
 
   registry.route({
     method: 'get',

@@ -5,6 +5,7 @@
  * file and the row; the row lists by call id and the file downloads whole and by Range.
  */
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import express from 'express';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,8 @@ import { FakePeer } from '../media/engine/testing/fake-peer.js';
 import { SqliteRecordingLedger } from '../media/recorder/sqlite-ledger.js';
 import { goertzelAmplitude } from '../media/tones/goertzel.js';
 import { registerRecordingRoutes } from './recording-api.js';
+import { SqliteArchiveStore } from '../media/archive/archive-store.js';
+import { OpusArchiver } from '../media/archive/opus-archive.js';
 import { CallRecordings, policyFromConfig } from './recording-control.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +55,8 @@ test('per-queue policy, REST pause/resume with the span marked, listing and Rang
   const recordings = new CallRecordings({ policy: policyFromConfig({ mode: 'per-queue', queues: ['billing'], format: 'alaw', beep: false }), log: createLogger('silent') });
   const audited: string[] = [];
   const registry = new RouteRegistry({ log: pino({ level: 'silent' }), authenticate, info: { title: 't', version: '1' }, checkResponses: true });
-  registerRecordingRoutes(registry, { recordings, ledger, audit: { record: async (a) => audited.push(`${a.action} ${a.target}`) } });
+  const archive = new SqliteArchiveStore(store);
+  registerRecordingRoutes(registry, { recordings, ledger, archive, audit: { record: async (a) => audited.push(`${a.action} ${a.target}`) } });
   const app = express();
   app.use('/api/v1', registry.router);
   const server = app.listen(0, '127.0.0.1');
@@ -138,4 +142,14 @@ test('per-queue policy, REST pause/resume with the span marked, listing and Rang
   const otherRows = ledger.list({ callId: 'call-other' });
   t.is(otherRows[0]?.state, 'complete');
   t.is((await get('/calls/call-other/recording')).status, 404);
+
+  // The Opus archive copy (media/archive): none until the archiver has run, then its row.
+  t.is((await get(`/recordings/${row.id}/archive`)).status, 404);
+  const archiver = new OpusArchiver({ clock: systemClock, log: createLogger('silent'), store: archive }, { afterMs: 0, bitrateKbps: 24, intervalMs: 60_000, batch: 10 });
+  t.is((await archiver.runOnce()).archived, 2);
+  const copy = (await (await get(`/recordings/${row.id}/archive`)).json()) as { state: string; path: string; sha256: string; bitrateKbps: number };
+  t.like(copy, { state: 'archived', bitrateKbps: 24 });
+  t.regex(copy.path, /call-billing\.opus$/);
+  t.is(copy.sha256, createHash('sha256').update(readFileSync(copy.path)).digest('hex'));
+  t.is((await get('/recordings/rec_nope/archive')).status, 404);
 });

@@ -6,17 +6,17 @@
  * circuit blocked) is skipped; when no span of the group can take the call the answer is
  * `congestion`, which sends an outbound route on to its next gateway (a SIP trunk, say).
  *
- * Once a setup is out, the outcome follows the far end: CONNECT/ANM/R2 answer → `answered`;
- * clearing → the Q.850 cause classified as gateway.ts says (busy 17, no answer 18/19, rejected
- * 21, resource causes 34/38/41/42/44/47 → congestion, anything else failed).
+ * Once a setup is out, the outcome follows the far end (gateway-answer.ts): CONNECT/ANM/R2
+ * answer → `answered`; clearing → the Q.850 cause classified by outcomeOfCause (busy 17, no
+ * answer 18/19, rejected 21, resource causes 34/38/41/42/44/47 → congestion, else failed).
  */
-import type { TdmCallChannel } from '../channel/tdm-channel.js';
 import type { OriginateResult } from '../channel/tdm/span-legs.js';
 import { HangupCauses } from '../channel/q850.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { TdmSetup } from '../../drivers/types.js';
 import type { Gateway, GatewayDialRequest, GatewayDialResult } from './gateway.js';
+import { awaitGatewayAnswer, type FailedOutcome } from './gateway-answer.js';
 
 /** One span of the group: its legs (TdmSpanLegs) and whether it may take a call now. */
 export interface TdmGatewaySpan {
@@ -29,7 +29,7 @@ export interface TdmGatewaySpan {
 /** Causes that say "no resources here", not "the called party said no" (Q.850 §2.2.7 class 010). */
 const CONGESTION_CAUSES: ReadonlySet<number> = new Set([34, 38, 41, 42, 44, 47]);
 
-export function outcomeOfCause(cause: number): Exclude<GatewayDialResult, { outcome: 'answered' }>['outcome'] {
+export function outcomeOfCause(cause: number): FailedOutcome {
   if (cause === HangupCauses.USER_BUSY) return 'busy';
   if (cause === HangupCauses.NO_USER_RESPONSE || cause === HangupCauses.NO_ANSWER) return 'no-answer';
   if (cause === HangupCauses.CALL_REJECTED) return 'rejected';
@@ -62,45 +62,12 @@ export class TdmSpanGroupGateway implements Gateway {
       if (r.ok) {
         this.log.info({ spanNo: span.spanNo, timeslot: r.channel.timeslot, called: req.called }, 'outbound TDM call');
         req.onLeg?.(r.channel);
-        return this.follow(r.channel, req);
+        return awaitGatewayAnswer(r.channel, req, this.deps.clock, outcomeOfCause);
       }
       if (r.reason !== 'link-down') sawBusyCircuits = true;
       this.log.debug({ spanNo: span.spanNo, reason: r.reason }, 'span skipped');
     }
     // Q.850: 34 "no circuit/channel available"; 38 when every span of the group is down.
     return { outcome: 'congestion', cause: sawBusyCircuits ? HangupCauses.NO_CIRCUIT_AVAILABLE : HangupCauses.NETWORK_OUT_OF_ORDER };
-  }
-
-  /** Wait for the far end's answer or clearing, the caller's abort, or the ring timeout. */
-  private follow(leg: TdmCallChannel, req: GatewayDialRequest): Promise<GatewayDialResult> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (r: GatewayDialResult): void => {
-        if (done) return;
-        done = true;
-        timer.cancel();
-        req.signal.removeEventListener('abort', onAbort);
-        leg.off('level', onLevel);
-        resolve(r);
-      };
-      const onLevel = (level: string): void => {
-        if (level === 'connected') finish({ outcome: 'answered', channel: leg });
-        else if (level === 'terminated') {
-          const cause = Number(leg.hangupInfo?.cause ?? HangupCauses.NORMAL_UNSPECIFIED);
-          finish({ outcome: outcomeOfCause(cause), cause });
-        }
-      };
-      const onAbort = (): void => {
-        void leg.hangup(HangupCauses.NORMAL_CLEARING);
-        finish({ outcome: 'failed', cause: HangupCauses.NORMAL_CLEARING });
-      };
-      const timer = this.deps.clock.setTimeout(() => {
-        void leg.hangup(HangupCauses.NO_ANSWER);
-        finish({ outcome: 'no-answer', cause: HangupCauses.NO_ANSWER });
-      }, req.timeoutMs);
-      leg.on('level', onLevel);
-      if (leg.level === 'connected' || leg.level === 'terminated') onLevel(leg.level);
-      else req.signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }

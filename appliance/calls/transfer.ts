@@ -19,6 +19,14 @@
  *    CDRs list the transfer with the other call's id. When transferee and target sit on
  *    different media workers, the target is re-anchored by re-INVITE (SipChannel.moveMedia).
  *
+ *  - Progress (RFC 3515 §2.4.5): NOTIFY "100 Trying" at once (session layer), "180 Ringing" when
+ *    the target's leg alerts, then the final status with `Subscription-State: terminated;
+ *    reason=noresource`.
+ *  - While ringing (transfer-ringing.ts): a REFER that arrives as the dialog is confirmed waits
+ *    for the bridge instead of being declined; an attended transfer whose consultation call still
+ *    rings (RFC 5589 §7.3, "semi-attended") takes the ringing leg over and bridges it with the
+ *    transferee when it answers.
+ *
  * Policy (toll fraud, issue 3 "SIP security"): a REFER may only target a local extension
  * (`extensionFor`: a registered extension or a dialplan route to one); anything else is refused
  * with NOTIFY 403, so a transfer never reaches an outbound route. In-dialog REFERs are not
@@ -38,7 +46,9 @@ import { isSipUri, isTelUri, REASON_PHRASES, type Uri } from '../sip/message/ind
 import type { Call } from './call.js';
 import type { CdrTransfer } from './call-store.js';
 import { matchRoute, type Route } from './dialplan.js';
+import type { LegHandover } from './leg-handover.js';
 import type { ContactLocator } from './ports.js';
+import { awaitAnswer, takeRingingTarget, waitForPartner } from './transfer-ringing.js';
 
 export type DialResult = { outcome: 'answered'; channel: Channel } | { outcome: 'busy' | 'no-answer' | 'failed'; cause: number };
 
@@ -49,14 +59,18 @@ export interface TransferDeps {
   /** The extension a transfer target number reaches, or null when it is not a local extension. */
   extensionFor(number: string): string | null;
   /** Ring an extension as a new leg of `call` (CallHandler.dialExtension). */
-  dial(call: Call, extension: string, o: { caller: PartyNumber; signal: AbortSignal; timeoutMs: number }): Promise<DialResult>;
+  dial(call: Call, extension: string, o: { caller: PartyNumber; signal: AbortSignal; timeoutMs: number; onRinging?: () => void }): Promise<DialResult>;
   /** The session of a dialog by key (UserAgent.sessionOf), for Replaces. */
   sessionOf(dialogKey: string): InviteSession | null;
   /** How long a blind-transfer target rings (ms). */
   ringTimeoutMs: number;
+  /** Ringing legs a transfer takes over from the dial that placed them (semi-attended transfer). */
+  handover?: LegHandover;
+  /** How long a REFER waits for its leg's bridge when it arrives as the dialog is confirmed (ms, default 2000). */
+  bridgeWaitMs?: number;
 }
 
-type Kind = CdrTransfer['kind'];
+type Kind = Exclude<CdrTransfer['kind'], 'replaces'>;
 
 export class TransferService {
   private readonly legs = new Map<InviteSession, { call: Call; channel: SipChannel }>();
@@ -83,13 +97,21 @@ export class TransferService {
     });
   }
 
+  /** The call a SIP leg takes part in now (its own, or the one it was transferred into), by its session (RFC 3891 Replaces). */
+  legOf(session: InviteSession): { call: Call; channel: SipChannel } | null {
+    const l = this.legs.get(session);
+    const call = l ? this.callOf(l.channel, session) : null;
+    return l && call ? { call, channel: l.channel } : null;
+  }
+
   private callOf(ch: Channel, session: InviteSession): Call | null {
     return this.bridgedIn.get(ch) ?? this.legs.get(session)?.call ?? null;
   }
 
   private async onRefer(transferor: SipChannel, refer: ReferRequest): Promise<void> {
     const call = this.callOf(transferor, transferor.session);
-    const transferee = call?.partners(transferor)[0];
+    // A REFER right after the answer may overtake the bridge being built (transfer-ringing.ts).
+    const transferee = call ? (call.partners(transferor)[0] ?? (await waitForPartner(call, transferor, this.deps.clock, this.deps.bridgeWaitMs ?? 2000))) : null;
     const number = numberOf(refer.uri);
     const kind: Kind = refer.replaces ? 'attended' : 'blind';
     if (!call || !transferee) {
@@ -109,7 +131,7 @@ export class TransferService {
     }
     // RFC 5589 §6.1: the transferor may hang up as soon as the REFER is accepted; out of the bridge, its BYE clears nobody.
     await call.detach(transferor, { transferred: true });
-    const r = await this.deps.dial(call, ext, { caller: partyOf(transferee), signal: transferee.ended, timeoutMs: this.deps.ringTimeoutMs });
+    const r = await this.deps.dial(call, ext, { caller: partyOf(transferee), signal: transferee.ended, timeoutMs: this.deps.ringTimeoutMs, onRinging: ringingOnce(refer) });
     if (r.outcome !== 'answered' || transferee.level === 'terminated') {
       if (r.outcome === 'answered') await r.channel.hangup(HangupCauses.NORMAL_CLEARING);
       // §6.2: a failed transfer leaves the transferor with its call; if it has gone, the transferee is cleared with the target's cause.
@@ -134,6 +156,10 @@ export class TransferService {
     }
     const consultCall = this.callOf(consult.channel, consult.channel.session);
     const target = consultCall?.partners(consult.channel)[0];
+    if (consultCall && !target && consult.channel.level !== 'connected' && this.deps.handover) {
+      await this.toRinging(call, transferor, transferee, number, refer, consultCall, consult.channel);
+      return;
+    }
     if (!consultCall || !target || target === transferee) {
       await this.fail(call, 'attended', transferor, number, refer, 480);
       return;
@@ -163,6 +189,47 @@ export class TransferService {
       });
     }
     await this.finish(refer, [consult.channel, transferor]);
+  }
+
+  /**
+   * Semi-attended (RFC 5589 §7.3): the consultation still rings. Its ringing leg is taken over,
+   * the consultation INVITE answered 487, NOTIFY 180 while the target rings; when it answers the
+   * transferee and the target are bridged and the transferor's leg is cleared. A target that does
+   * not answer leaves the transferee with the transferor (RFC 5589 §6.2), NOTIFY with the cause.
+   * A consultation with no single ringing leg (forked to several contacts) is ended and the
+   * target dialled afresh, as a blind transfer.
+   */
+  private async toRinging(call: Call, transferor: SipChannel, transferee: Channel, number: string, refer: ReferRequest, consultCall: Call, consult: SipChannel): Promise<void> {
+    const target = takeRingingTarget(consultCall, consult, this.deps.handover!);
+    if (!target) {
+      // No single leg to take over (the consultation rings several contacts, or none yet): end it and dial the target afresh.
+      this.log.info({ callId: call.id, consultCallId: consultCall.id }, 'consultation has no ringing leg to take over: dialling the target');
+      consult.session.hangup({ status: 487 });
+      await this.blind(call, transferor, transferee, number, refer);
+      return;
+    }
+    this.log.info({ callId: call.id, consultCallId: consultCall.id, target: target.id }, 'transfer to a target still ringing');
+    // RFC 3261 §9.2: the INVITE the transferor no longer needs ends as a cancelled one would.
+    consult.session.hangup({ status: 487 });
+    const rung = await awaitAnswer(target, { clock: this.deps.clock, timeoutMs: this.deps.ringTimeoutMs, signal: transferee.ended, onRinging: ringingOnce(refer) });
+    if (!rung.answered || transferee.level === 'terminated') {
+      if (rung.answered) await target.hangup(HangupCauses.NORMAL_CLEARING);
+      await this.fail(call, 'attended', transferor, number, refer, rung.answered ? 487 : sipStatusForCause(rung.cause));
+      return;
+    }
+    await call.detach(transferor, { transferred: true });
+    if (!(await this.sameWorker(call, transferee, target))) {
+      await this.fail(call, 'attended', transferor, number, refer, 500);
+      await target.hangup(HangupCauses.TEMPORARY_FAILURE);
+      return;
+    }
+    if (consultCall !== call) this.bridgedIn.set(target, call);
+    await call.bridge(transferee, target);
+    this.completed(call, { kind: 'attended', transferor, transferee, target, number, replacedCallId: consultCall.id === call.id ? null : consultCall.id });
+    if (consultCall !== call) {
+      consultCall.recordTransfer({ kind: 'attended', at: this.deps.clock.now(), transferorLegId: consult.id, transfereeLegId: transferee.id, targetLegId: target.id, target: number, replacedCallId: call.id, outcome: 200 });
+    }
+    await this.finish(refer, [transferor]);
   }
 
   /** Transferee and target must mix on one media worker; move the target there if not. */
@@ -223,6 +290,16 @@ export function numberOf(uri: Uri): string {
   if (isSipUri(uri)) return uri.user ?? '';
   if (isTelUri(uri)) return uri.number;
   return '';
+}
+
+/** RFC 3515 §2.4.5 progress: one NOTIFY "180 Ringing" however often the target's leg alerts. */
+function ringingOnce(refer: ReferRequest): () => void {
+  let sent = false;
+  return () => {
+    if (sent) return;
+    sent = true;
+    void refer.notify(180, 'Ringing');
+  };
 }
 
 /** How a leg's party is presented when it becomes the caller of a transfer target. */

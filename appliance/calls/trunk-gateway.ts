@@ -14,7 +14,6 @@
  *    → rejected, 503/500/Q.850 resource classes → congestion (fallback), else failed.
  *  - The channel is held from the INVITE until the leg ends.
  */
-import type { Channel } from '../channel/channel.js';
 import { HangupCauses } from '../channel/q850.js';
 import { SipChannel, type SipChannelDeps } from '../channel/sip-channel.js';
 import type { Clock } from '../core/clock.js';
@@ -28,6 +27,7 @@ import type { SipTrunk } from '../sip/trunks/trunk.js';
 import '../sip/trunks/trunk-events.js';
 import type { UserAgent } from '../sip/ua/user-agent.js';
 import type { Gateway, GatewayDialRequest, GatewayDialResult, GatewayRegistry } from './gateway.js';
+import { awaitGatewayAnswer, type FailedOutcome } from './gateway-answer.js';
 
 export interface TrunkGatewayDeps {
   clock: Clock;
@@ -60,7 +60,7 @@ const REJECTED = new Set<number>([
 ]);
 const CODEC_REFUSED = new Set<number>([HangupCauses.INCOMPATIBLE_DESTINATION, HangupCauses.BEARERCAPABILITY_NOTAVAIL, HangupCauses.BEARERCAPABILITY_NOTIMPL]);
 
-export function outcomeOf(cause: number): Exclude<GatewayDialResult['outcome'], 'answered'> {
+export function outcomeOf(cause: number): FailedOutcome {
   if (cause === HangupCauses.USER_BUSY) return 'busy';
   if (cause === HangupCauses.NO_ANSWER || cause === HangupCauses.NO_USER_RESPONSE || cause === HangupCauses.SUBSCRIBER_ABSENT) return 'no-answer';
   if (CONGESTION.has(cause)) return 'congestion';
@@ -141,43 +141,8 @@ export class TrunkGateway implements Gateway {
     }
     leg.on('hangup', () => lease.release());
     req.onLeg?.(leg);
-    return awaitAnswer(leg, req, this.deps.clock);
+    return awaitGatewayAnswer(leg, req, this.deps.clock, outcomeOf);
   }
-}
-
-/** Resolve when the leg answers, ends, the caller gives up (`signal`) or the ring timeout passes. */
-export function awaitAnswer(leg: Channel & { hangupInfo?: { cause: number } | null }, o: Pick<GatewayDialRequest, 'signal' | 'timeoutMs'>, clock: Clock): Promise<GatewayDialResult> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: GatewayDialResult): void => {
-      if (done) return;
-      done = true;
-      timer.cancel();
-      o.signal.removeEventListener('abort', onAbort);
-      leg.off('level', onLevel);
-      resolve(r);
-    };
-    const onLevel = (level: string): void => {
-      if (level === 'connected') finish({ outcome: 'answered', channel: leg });
-      else if (level === 'terminated') {
-        const cause = Number(leg.hangupInfo?.cause ?? HangupCauses.NORMAL_UNSPECIFIED);
-        finish({ outcome: outcomeOf(cause), cause });
-      }
-    };
-    const onAbort = (): void => {
-      void leg.hangup(HangupCauses.NORMAL_CLEARING);
-      finish({ outcome: 'failed', cause: HangupCauses.NORMAL_CLEARING });
-    };
-    const timer = clock.setTimeout(() => {
-      void leg.hangup(HangupCauses.NO_ANSWER);
-      finish({ outcome: 'no-answer', cause: HangupCauses.NO_ANSWER });
-    }, o.timeoutMs);
-    leg.on('level', onLevel);
-    if (leg.level === 'connected') onLevel('connected');
-    else if (leg.level === 'terminated') onLevel('terminated');
-    else if (o.signal.aborted) onAbort();
-    else o.signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Keep one TrunkGateway per running trunk in the registry (added, replaced, removed with the trunk). */

@@ -134,6 +134,19 @@ export const ConfigSchema = z
         fullFreePercent: z.number().min(0).max(100).default(3),
         whenFull: z.enum(['stop-new', 'overwrite-oldest-archived']).default('stop-new'),
         checkIntervalMs: z.number().int().min(1000).default(30_000),
+        /** Opus (Ogg) archive copies made in the background (media/archive/opus-archive.ts). */
+        archive: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Archive recordings closed at least this many minutes ago. */
+            afterMinutes: z.number().int().min(0).default(1440),
+            /** ≥ 24: below it libopus merges the caller's and the agent's sides (media/archive/opus-archive.ts). */
+            bitrateKbps: z.number().int().min(24, 'bitrateKbps: at least 24 (below it Opus merges the two sides of a call)').max(128).default(24),
+            intervalSeconds: z.number().int().min(10).default(300),
+            batch: z.number().int().min(1).max(10_000).default(50),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .refine((r) => r.fullFreePercent < r.warnFreePercent, {
@@ -249,6 +262,15 @@ export const ConfigSchema = z
             logout: z.string().regex(/^[*#0-9]{2,16}$/).default('*22'),
             break: z.string().regex(/^[*#0-9]{2,16}$/).default('*23'),
             available: z.string().regex(/^[*#0-9]{2,16}$/).default('*24'),
+          })
+          .strict()
+          .prefault({}),
+        /** Codes a supervisor's phone dials before an agent's extension (calls/monitor-codes.ts). */
+        monitorCodes: z
+          .object({
+            listen: z.string().regex(/^[*#0-9]{2,16}$/).default('*90'),
+            whisper: z.string().regex(/^[*#0-9]{2,16}$/).default('*91'),
+            barge: z.string().regex(/^[*#0-9]{2,16}$/).default('*92'),
           })
           .strict()
           .prefault({}),

@@ -134,6 +134,11 @@ export class CustomerService {
     this.cs = new CustomerStore(deps.store);
   }
 
+  /** The same service publishing on another bus (imports hold events back until their commit). */
+  withBus(bus: EventBus): CustomerService {
+    return new CustomerService({ ...this.deps, bus });
+  }
+
   // ------------------------------------------------------------------ phone numbers
 
   /** Normalise a number as the site does (default area code from deps). */

@@ -20,13 +20,15 @@ import { SystemClock, type Clock } from '../core/clock.js';
 import { formatIssues, loadConfig, type Config } from '../core/config.js';
 import { AppError, ConfigError } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
-import { createLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
+import { ErrorLog, teedLogger } from '../ops/error-log.js';
 import { upstreamSettings } from '../integrations/ivr-wiring.js';
 import { registerWebhookRoutes } from '../integrations/webhooks/webhook-routes.js';
 import { createWebhookService } from '../integrations/webhooks/webhook-service.js';
 import { AlarmBoard } from '../ops/alarms.js';
 import { createHealthRouter } from '../ops/health.js';
 import { createMetrics } from '../ops/metrics.js';
+import { Gauge } from 'prom-client';
 import { issueSetupCodeOnFirstStart } from '../ops/setup-code.js';
 import { DB_FILE_NAME, ensureWritableDir, openStore, type Store } from '../store/database.js';
 import { WriteBehind } from '../store/write-behind.js';
@@ -44,6 +46,8 @@ import { registerRecordingRoutes } from '../calls/recording-api.js';
 import { CallRecordings, policyFromConfig } from '../calls/recording-control.js';
 import { WriteBehindRecordingLedger } from '../media/recorder/write-behind-ledger.js';
 import { RecordingVolume } from '../media/recorder/recording-volume.js';
+import { SqliteArchiveStore } from '../media/archive/archive-store.js';
+import { OpusArchiver } from '../media/archive/opus-archive.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { createPanel } from '../../control-panel/panel.js';
@@ -71,6 +75,8 @@ interface Core {
   config: Config;
   clock: Clock;
   log: Logger;
+  /** The warn/error records of `log`, for the audit page's error-log export. */
+  errorLog: ErrorLog;
   bus: EventBus;
   lifecycle: Lifecycle;
   version: string;
@@ -88,7 +94,9 @@ async function main(): Promise<number> {
   }
 
   const clock = new SystemClock();
-  const log = createLogger(config.log.level);
+  // Warn/error records are also kept in a bounded ring for the audit page's export (ops/error-log.ts).
+  const errorLog = new ErrorLog();
+  const log = teedLogger(config.log.level, errorLog);
   const bus = new EventBus({ clock, log: log.child({ mod: 'events' }) });
   const lifecycle = new Lifecycle({
     clock,
@@ -96,7 +104,7 @@ async function main(): Promise<number> {
     log: log.child({ mod: 'lifecycle' }),
     drainLimitMs: config.lifecycle.drainLimitMs,
   });
-  const core: Core = { config, clock, log, bus, lifecycle, version: applianceVersion(), startedAt: clock.now() };
+  const core: Core = { config, clock, log, errorLog, bus, lifecycle, version: applianceVersion(), startedAt: clock.now() };
 
   // Signals before `ready` wait for the boot to finish, then stop it the normal way.
   let pendingSignal: string | null = null;
@@ -158,7 +166,7 @@ async function boot(core: Core): Promise<void> {
   lifecycle.onClose('media alarms', wireEngineAlarms(telephony.engine, alarms, clock));
   telephony.recordingVolume.registerMetrics(metrics.registry);
   lifecycle.onClose('recording volume', telephony.recordingVolume.start(alarms));
-  registerRecordingRoutes(integrations.registry, { recordings: telephony.recordings, ledger: telephony.recordingLedger, audit: integrations.audit });
+  registerRecordingRoutes(integrations.registry, { recordings: telephony.recordings, ledger: telephony.recordingLedger, archive: telephony.recordingArchive, audit: integrations.audit });
   const centre = await wireContactCentre({
     store,
     clock,
@@ -170,6 +178,7 @@ async function boot(core: Core): Promise<void> {
     calls: telephony.calls,
     enqueuer,
     engine: telephony.engine,
+    recordings: telephony.recordings,
     promptDir: path.join(config.dataDir, 'prompts'),
     simulators: config.integrations.simulators,
     integrations: upstreamSettings(config.integrations),
@@ -198,7 +207,17 @@ async function boot(core: Core): Promise<void> {
   // Rendered for SIP callers as well as the card's, whatever card.kind is.
   const warming = new AbortController();
   lifecycle.onClose('prompt warm-up', () => warming.abort());
-  void warmDefaultPrompts(centre.ivr.tts, warming.signal, log);
+  // Each rendering spawns espeak-ng from this process: the gauge lets an operator (and the benchmarks) see when boot's share is done.
+  const warmup = { remaining: 0 };
+  new Gauge({
+    name: 'ivr_prompt_warmup_remaining',
+    help: 'Default prompt texts still to be rendered into the TTS cache since start',
+    registers: [metrics.registry],
+    collect() {
+      this.set(warmup.remaining);
+    },
+  });
+  void warmDefaultPrompts(centre.ivr.tts, warming.signal, log, warmup);
 
   const app = express();
   app.disable('x-powered-by');
@@ -226,6 +245,7 @@ async function boot(core: Core): Promise<void> {
       managementNetworks: config.http.managementNetworks,
       allowedOrigins: config.http.publicUrl ? [new URL(config.http.publicUrl).origin] : [],
       telephony: panelTelephony({ store, clock, realm: config.sip.realm, trunks: trunking.trunks }),
+      errorLog: core.errorLog,
   });
   app.use(panel);
   // Signed-in panel users may call /api/v1 under the same RBAC table (control-panel/http/api-session.ts).
@@ -363,6 +383,7 @@ async function wireTelephony(core: Core, store: Store, writer: WriteBehind, enqu
   useIvr(deps: IvrDeps, prompts: PromptResolver): void;
   recordings: CallRecordings;
   recordingLedger: WriteBehindRecordingLedger;
+  recordingArchive: SqliteArchiveStore;
   recordingVolume: RecordingVolume;
   started(): void;
 }> {
@@ -382,7 +403,22 @@ async function wireTelephony(core: Core, store: Store, writer: WriteBehind, enqu
   });
   // Calls bridged to agents are recorded by policy (calls/recording-control.ts).
   // Free space of the recordings volume: alarm, and `whenFull` gates new recordings (media/recorder/recording-volume.ts).
-  const recordingVolume = new RecordingVolume({ clock, log: log.child({ mod: 'recording-volume' }), bus }, { ...config.recording, dir: config.recording.dir ?? path.join(config.dataDir, 'recordings') });
+  // Opus archive copies in the background (media/archive/opus-archive.ts); under overwrite-oldest-archived
+  // the volume deletes only WAVs that have one.
+  const archiveStore = new SqliteArchiveStore(store, writer);
+  const recordingVolume = new RecordingVolume(
+    { clock, log: log.child({ mod: 'recording-volume' }), bus, archive: archiveStore },
+    { ...config.recording, dir: config.recording.dir ?? path.join(config.dataDir, 'recordings') },
+  );
+  const archive = config.recording.archive;
+  if (archive.enabled) {
+    const archiver = new OpusArchiver(
+      { clock, log: log.child({ mod: 'recording-archive' }), store: archiveStore },
+      { afterMs: archive.afterMinutes * 60_000, bitrateKbps: archive.bitrateKbps, intervalMs: archive.intervalSeconds * 1000, batch: archive.batch },
+    );
+    archiver.start();
+    lifecycle.onClose('recording archive', () => archiver.stop());
+  }
   const recordings = new CallRecordings({ policy: policyFromConfig(config.recording), log: log.child({ mod: 'recording' }), gate: recordingVolume.gate });
   await engine.start();
   lifecycle.onClose('media engine', () => engine.stop());
@@ -429,6 +465,7 @@ async function wireTelephony(core: Core, store: Store, writer: WriteBehind, enqu
     engine,
     recordings,
     recordingLedger,
+    recordingArchive: archiveStore,
     recordingVolume,
     callStore,
     handlerFor: (a) => {

@@ -34,6 +34,8 @@ export interface BusinessExtras {
   history: CustomerHistory;
   deliveries: ArticleDeliveries;
   faxOutbox: FaxOutbox;
+  /** Every configured article sender (fax outbox always; SMS and e-mail when configured). */
+  senders: readonly ArticleSender[];
   billingSync: BillingSync | null;
   background: BackgroundService[];
 }
@@ -90,5 +92,5 @@ export function wireBusinessExtras(d: {
     billingSync = sync;
     background.push({ name: 'billing-sync', start: () => sync.start(), stop: () => sync.stop() });
   }
-  return { history, deliveries, faxOutbox, billingSync, background };
+  return { history, deliveries, faxOutbox, senders, billingSync, background };
 }

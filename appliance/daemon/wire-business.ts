@@ -10,6 +10,8 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import { registerCustomerRoutes } from '../customers/customer-routes.js';
+import { registerCustomerImportRoutes } from '../customers/customer-import-routes.js';
+import { registerOrderImportRoutes } from '../workorders/order-import-routes.js';
 import { CustomerService } from '../customers/customer-service.js';
 import { registerKnowledgeRoutes } from '../knowledge/knowledge-routes.js';
 import { KnowledgeService } from '../knowledge/knowledge-service.js';
@@ -24,6 +26,7 @@ import { registerVisitRoutes } from '../workorders/visit-routes.js';
 import { registerMessageRoutes } from '../messages/message-routes.js';
 import { WorkOrderService } from '../workorders/workorder-service.js';
 import { wireBusinessExtras, type BusinessExtras, type BusinessIntegrations } from './wire-business-extras.js';
+import { wireAppointments, type AppointmentServices } from './wire-business-appointments.js';
 
 /** China Standard Time: order numbers and business calendars are local. */
 const CHINA_UTC_OFFSET_MINUTES = 480;
@@ -42,6 +45,8 @@ export interface BusinessServices {
   knowledge: KnowledgeService;
   /** Customer history, article sending, billing sync (wire-business-extras.ts). */
   extras: BusinessExtras;
+  /** Appointments (预约服务): book, IVR port, reminders (wire-business-appointments.ts). */
+  appointments: AppointmentServices;
   background: BackgroundService[];
 }
 
@@ -71,10 +76,13 @@ export function wireBusiness(deps: {
   registerWorkOrderRoutes(registry, workOrders, audit);
   registerWorkOrderAdminRoutes(registry, workOrders, audit, visits);
   registerCustomerRoutes(registry, customers, audit);
+  registerCustomerImportRoutes(registry, { customers, clock, log: log.child({ mod: 'customer-import' }), bus }, audit);
+  registerOrderImportRoutes(registry, workOrders, audit);
   registerKnowledgeRoutes(registry, knowledge, audit);
   registerVisitRoutes(registry, visits, audit);
   registerMessageRoutes(registry, messages, audit);
   const extras = wireBusinessExtras({ store, clock, bus, log, registry, audit, customers, knowledge, ...(deps.integrations && { integrations: deps.integrations }) });
+  const appointments = wireAppointments({ store, clock, bus, log, registry, audit, workOrders, messages, senders: extras.senders });
 
   let stopNotifier: (() => void) | null = null;
   const background: BackgroundService[] = [
@@ -88,6 +96,7 @@ export function wireBusiness(deps: {
       stop: () => stopNotifier?.(),
     },
     ...extras.background,
+    ...appointments.background,
   ];
-  return { workOrders, visits, messages, customers, knowledge, extras, background };
+  return { workOrders, visits, messages, customers, knowledge, extras, appointments, background };
 }

@@ -50,7 +50,7 @@ import { AppError } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
-import { DEFAULT_PROMPTS_ZH } from '../ivr/flows/index.js';
+import { promptTextsZh, promptTextZh } from '../ivr/flows/index.js';
 import type { Flow } from '../ivr/flow-schema.js';
 import { IvrRunner, type IvrDeps } from '../ivr/runner.js';
 import { encode as g711encode } from '../media/codec/g711.js';
@@ -64,6 +64,7 @@ import { SimExchange, type ExchangeCall } from '../../drivers/sim/exchange.js';
 import { SimulatedCard } from '../../drivers/sim/sim-card.js';
 import { DtmfGenerator, DtmfReceiver } from '../../drivers/spandsp/dtmf.js';
 import { DtmfScriptSchema, runDtmfScript, type DtmfStep } from './demo-dtmf.js';
+import { DemoCallMedia, registerDemoCallMediaRoutes } from './demo-call-media.js';
 import type { CardDriver, SpanConfig } from '../../drivers/types.js';
 
 /** E1, CCS, CRC-4, HDB3; the appliance takes its timing from the line (it is the CPE). */
@@ -305,9 +306,12 @@ const DemoCallBody = z.strictObject({
     .regex(/^[0-9*#A-D]{1,32}$/)
     .optional(),
   dtmf: DtmfScriptSchema.optional().describe("Timed digits: [{ after: 'answer+3s' | '+1.5s', digits }]"),
+  record: z.boolean().optional().describe('Record what the exchange hears (GET /demo/calls/{timeslot}/recording)'),
 });
 
 function registerDemoRoutes(registry: RouteRegistry, wiring: CardWiring): void {
+  const media = new DemoCallMedia();
+  registerDemoCallMediaRoutes(registry, media);
   registry.route({
     method: 'post',
     path: '/demo/calls',
@@ -321,6 +325,7 @@ function registerDemoRoutes(registry: RouteRegistry, wiring: CardWiring): void {
     handler: ({ body }) => {
       const r = wiring.placeDemoCall({ calling: body.calling, called: body.called, ...(body.digits ? { digits: body.digits } : {}), ...(body.dtmf ? { dtmf: body.dtmf } : {}) });
       if (!r.ok) throw new AppError('CONFLICT', demoRefusal[r.reason]);
+      media.adopt(r.call, { record: body.record === true });
       return { timeslot: r.timeslot, calling: body.calling, called: body.called };
     },
   });
@@ -335,24 +340,33 @@ const demoRefusal: Readonly<Record<Exclude<DemoCallResult, { ok: true }>['reason
 
 /**
  * Prompt files for TDM calls: the prompt library (`<promptDir>/zh-CN|en/<name>.wav`), else the
- * TTS cache's rendering of the default flow's prompt text (see warmDefaultPrompts).
+ * TTS cache's rendering of the prompt's text: the default flow's prompts and the say module's
+ * pieces, so a balance is read out too (ivr/flows promptTextZh; see warmDefaultPrompts).
  */
 export function promptFiles(promptDir: string, tts?: { pathFor(text: string, lang: 'zh' | 'en'): string }): PromptResolver {
   return {
     resolve(name, lang) {
       const file = path.join(promptDir, lang === 'en' ? 'en' : 'zh-CN', `${name}.wav`);
       if (existsSync(file)) return file;
-      const text = DEFAULT_PROMPTS_ZH[name]?.replace(/\s+/g, ' ').trim();
+      const text = promptTextZh(name)?.replace(/\s+/g, ' ').trim();
       const cached = text !== undefined && tts ? tts.pathFor(text, 'zh') : null;
       return cached && existsSync(cached) ? cached : null;
     },
   };
 }
 
-/** Render the default flow's prompt texts into the TTS cache, one after another (demo). */
-export async function warmDefaultPrompts(tts: { render(text: string, lang: 'zh', signal: AbortSignal): Promise<unknown> }, signal: AbortSignal, log: Logger): Promise<number> {
+/** Render the default flow's prompt texts, then the say pieces, into the TTS cache, one after another (demo). */
+export async function warmDefaultPrompts(
+  tts: { render(text: string, lang: 'zh', signal: AbortSignal): Promise<unknown> },
+  signal: AbortSignal,
+  log: Logger,
+  /** Texts still to render, kept current (the `ivr_prompt_warmup_remaining` gauge). */
+  progress: { remaining: number } = { remaining: 0 },
+): Promise<number> {
   let rendered = 0;
-  for (const text of Object.values(DEFAULT_PROMPTS_ZH)) {
+  const texts = promptTextsZh();
+  progress.remaining = texts.length;
+  for (const text of texts) {
     if (signal.aborted) break;
     try {
       await tts.render(text, 'zh', signal);
@@ -360,6 +374,7 @@ export async function warmDefaultPrompts(tts: { render(text: string, lang: 'zh',
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'default prompt not rendered');
     }
+    progress.remaining--;
   }
   return rendered;
 }

@@ -13,8 +13,12 @@ import { SqliteAcdStore } from '../acd/acd-store.js';
 import { registerAcdRoutes } from '../acd/acd-routes.js';
 import type { AgentDialer, CallBridger, CallLiveness, CustomerDialer } from '../acd/ports.js';
 import { registerMonitorRoutes } from '../acd/monitor-routes.js';
-import { DEFAULT_FEATURE_CODES, FeatureCodes, validateFeatureCodes, type FeatureCodeMap, type FeatureCodeService } from '../calls/feature-codes.js';
+import { DEFAULT_FEATURE_CODES, FeatureCodes, type FeatureCodeMap, type FeatureCodeService } from '../calls/feature-codes.js';
+import { DEFAULT_MONITOR_CODES, MonitorCodes, PhoneCodes, validatePhoneCodes, type MonitorCodeMap } from '../calls/monitor-codes.js';
+import { Users } from '../../control-panel/auth/users.js';
 import { Monitor, type MonitorCalls } from '../calls/monitor.js';
+import { AgentCallControl } from '../calls/agent-call-control.js';
+import type { CallRecordings } from '../calls/recording-control.js';
 import { EngineMessageRecorder } from '../calls/message-recorder.js';
 import { EngineFaxPort } from '../calls/fax-on-demand.js';
 import type { MediaEngine } from '../media/engine/media-engine.js';
@@ -72,10 +76,12 @@ export async function wireContactCentre(deps: {
   business: BusinessServices;
   calls: AgentDialer & CallBridger & CallLiveness & CustomerDialer & MonitorCalls & OverflowFlows & { useFeatureCodes(f: FeatureCodeService): void; useLegPolicy?(p: PostCallSurveys['onLegEnded']): void };
   /** config.acd: agents' feature codes, reconciliation period. */
-  acd?: { featureCodes?: FeatureCodeMap; reconcileIntervalMs?: number };
+  acd?: { featureCodes?: FeatureCodeMap; monitorCodes?: MonitorCodeMap; reconcileIntervalMs?: number; /** Group commit of the ACD's event log (acd.ts AcdOptions), default 50 ms (as the CDR batch). */ persistWindowMs?: number };
   enqueuer: LateEnqueuer;
   /** The media engine: callers' voicemail messages are recorded on it (calls/message-recorder.ts). */
-  engine?: Pick<MediaEngine, 'createBridge' | 'startFax'>;
+  engine?: Pick<MediaEngine, 'createBridge' | 'startFax' | 'play'>;
+  /** The call recordings, paused / resumed from the agent desk (calls/agent-call-control.ts). */
+  recordings?: Pick<CallRecordings, 'pause' | 'resume'>;
   promptDir: string;
   simulators: boolean;
   /** Real upstream systems (config.integrations), each replacing its simulator. */
@@ -87,6 +93,10 @@ export async function wireContactCentre(deps: {
   await surveys.load();
   const offSurveys = surveys.listen(bus);
   deps.calls.useLegPolicy?.(surveys.onLegEnded);
+  // The desk's call controls on the agent's real call (hold, transfer, consult, DTMF, recording).
+  const callControl = deps.engine
+    ? new AgentCallControl({ clock, log, bus, calls: deps.calls, engine: deps.engine, enqueuer: deps.enqueuer, ...(deps.recordings && { recordings: deps.recordings }) })
+    : null;
   const acd = new Acd({
     clock,
     bus,
@@ -96,8 +106,8 @@ export async function wireContactCentre(deps: {
     bridger: deps.calls,
     liveness: deps.calls,
     customerDialer: deps.calls,
-    keepCaller: surveys.keepCaller,
-  }, { reconcileIntervalMs: deps.acd?.reconcileIntervalMs ?? 10_000 });
+    keepCaller: (e) => (callControl?.keepsCaller(e.caller) ?? false) || surveys.keepCaller(e),
+  }, { reconcileIntervalMs: deps.acd?.reconcileIntervalMs ?? 10_000, persistWindowMs: deps.acd?.persistWindowMs ?? 50 });
   const restored = acd.restore();
   log.info({ restored }, 'acd restored');
   registerAcdRoutes(registry, acd, audit);
@@ -161,6 +171,7 @@ export async function wireContactCentre(deps: {
       customers: customerLookupFrom(business.customers),
       acdDirectory: directory,
       ivr: wired.panel,
+      ...(callControl && { callControl }),
     },
     background: [
       { name: 'acd', start: () => acd.start(), stop: () => acd.stop() },
@@ -170,21 +181,31 @@ export async function wireContactCentre(deps: {
   };
 }
 
-/** Agents' phones: feature codes (login, break, …) and supervisor monitoring of their calls. */
+/** Agents' phones: feature codes (login, break, …) and supervisor monitoring of their calls (REST and *90/*91/*92). */
 function wireAgentPhones(deps: Parameters<typeof wireContactCentre>[0], acd: Acd): void {
   const codes = deps.acd?.featureCodes ?? DEFAULT_FEATURE_CODES;
-  const issues = validateFeatureCodes(codes);
-  if (issues.length > 0) throw new ConfigError('invalid acd.featureCodes', issues);
-  deps.calls.useFeatureCodes(
-    new FeatureCodes(codes, {
-      log: deps.log,
-      agents: {
-        // The agent id is the extension its calls ring (CallHandler's default agentExtension).
-        agentForExtension: (ext) => (acd.agentConfigs().some((a) => a.id === ext) ? ext : null),
-        statusOf: (id) => acd.agentSnapshot(id).status,
-        setStatus: (id, to, reason) => acd.setStatus(id, to, reason, 'agent'),
-      },
-    }),
-  );
-  registerMonitorRoutes(deps.registry, new Monitor({ clock: deps.clock, bus: deps.bus, log: deps.log, calls: deps.calls }), deps.audit);
+  const monitorCodes = deps.acd?.monitorCodes ?? DEFAULT_MONITOR_CODES;
+  const issues = validatePhoneCodes(codes, monitorCodes);
+  if (issues.length > 0) throw new ConfigError('invalid acd.featureCodes / acd.monitorCodes', issues);
+  // The agent id is the extension its calls ring (CallHandler's default agentExtension).
+  const agentForExtension = (ext: string): string | null => (acd.agentConfigs().some((a) => a.id === ext) ? ext : null);
+  const monitor = new Monitor({ clock: deps.clock, bus: deps.bus, log: deps.log, calls: deps.calls });
+  const agentCodes = new FeatureCodes(codes, {
+    log: deps.log,
+    agents: {
+      agentForExtension,
+      statusOf: (id) => acd.agentSnapshot(id).status,
+      setStatus: (id, to, reason) => acd.setStatus(id, to, reason, 'agent'),
+    },
+  });
+  // Least privilege: the phone's extension is a panel user's login whose roles grant supervisor × monitor.
+  const users = new Users({ db: deps.store.db, clock: deps.clock, audit: deps.audit });
+  const permission = {
+    mayMonitor: async (ext: string): Promise<boolean> => {
+      const user = await users.findByLogin(ext);
+      return !!user && !user.disabled && (await users.access(user.id)).permissions.can('supervisor', 'monitor');
+    },
+  };
+  deps.calls.useFeatureCodes(new PhoneCodes(agentCodes, new MonitorCodes(monitorCodes, { log: deps.log, monitor, permission, audit: deps.audit, agentForExtension })));
+  registerMonitorRoutes(deps.registry, monitor, deps.audit);
 }

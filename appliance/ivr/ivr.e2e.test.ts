@@ -19,62 +19,36 @@
  * when the call is established; node times come from polling ivr_node_traffic).
  */
 import test from 'ava';
-import BetterSqlite3 from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { Baresip, freePortBlock, writeToneWav } from '../calls/testing/baresip.js';
+import { queueConfig } from '../acd/testing/acd-harness.js';
+import { wavSamples } from '../acd/testing/recordings.js';
+import type { Baresip } from '../calls/testing/baresip.js';
 import { systemClock } from '../core/clock.js';
 import { BillingSimulator } from '../customers/testing/billing-simulator.js';
-import { cleanup, freePort, instance, runCli, startDaemon, type Instance, type Running } from '../daemon/testing/daemon-harness.js';
+import { haveBaresip, lastHeard } from '../daemon/testing/baresip-phone.js';
+import { startRig, type DaemonRig } from '../daemon/testing/daemon-rig.js';
+import { sleep, until } from '../daemon/testing/wait.js';
 import { GisSimulator } from '../integrations/testing/gis-simulator.js';
-import { DB_FILE_NAME } from '../store/database.js';
-import { DEFAULT_PROMPTS_ZH } from './flows/index.js';
 
-const haveBaresip = existsSync('/usr/bin/baresip') && existsSync('/usr/lib/baresip/modules/ctrl_tcp.so') && existsSync('/usr/lib/baresip/modules/sndfile.so');
 const serial = haveBaresip ? test.serial : test.serial.skip;
 const FLOW = 'hotline-95598';
 /** Seeded billing customer 1: 户号 041000000001, supply area 41010202 (GIS outage GZ-20260105-0032). */
 const ACCOUNT = '041000000001';
 
-let inst: Instance;
-let daemon: Running;
-let url = '';
-let sipPort = 0;
+let rig: DaemonRig;
 let caller: Baresip;
 let agent: Baresip;
 const billing = new BillingSimulator({ clock: systemClock });
 const gis = new GisSimulator({ clock: systemClock });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function query<T>(sql: string, ...params: unknown[]): T[] {
-  const db = new BetterSqlite3(path.join(inst.dataDir, DB_FILE_NAME), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
-
 const visits = (node: string): number =>
-  query<{ v: number }>('SELECT COALESCE(SUM(visits), 0) AS v FROM ivr_node_traffic WHERE flow_id = ? AND node_id = ?', FLOW, node)[0]?.v ?? 0;
+  rig.query<{ v: number }>('SELECT COALESCE(SUM(visits), 0) AS v FROM ivr_node_traffic WHERE flow_id = ? AND node_id = ?', FLOW, node)[0]?.v ?? 0;
 
 /** Waits for the next visit of `node` and returns when it was seen (wall ms). */
 async function entered(node: string, ms = 20_000): Promise<number> {
   const before = visitsSeen.get(node) ?? 0;
   await until(`node ${node}`, () => visits(node) > before, ms).catch((err: unknown) => {
-    const traffic = query<{ node_id: string; visits: number; abandons: number }>('SELECT node_id, visits, abandons FROM ivr_node_traffic WHERE flow_id = ?', FLOW);
-    throw new Error(`${(err as Error).message}; traffic ${JSON.stringify(traffic)}; daemon stderr: ${daemon.stderr().slice(-3000)}`);
+    const traffic = rig.query<{ node_id: string; visits: number; abandons: number }>('SELECT node_id, visits, abandons FROM ivr_node_traffic WHERE flow_id = ?', FLOW);
+    throw new Error(`${(err as Error).message}; traffic ${JSON.stringify(traffic)}; daemon stderr: ${rig.daemon.stderr().slice(-3000)}`);
   });
   visitsSeen.set(node, visits(node));
   return Date.now();
@@ -86,30 +60,6 @@ async function keys(p: Baresip, digits: string): Promise<void> {
     await p.command('sndcode', d);
     await sleep(300);
   }
-}
-
-async function cli(...args: string[]): Promise<string> {
-  const r = await runCli(args, inst);
-  if (r.code !== 0) throw new Error(`cli ${args.join(' ')} → ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function wavSamples(file: string): { rate: number; samples: Int16Array } {
-  const buf = readFileSync(file);
-  let off = 12;
-  let rate = 8000;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    if (id === 'fmt ') rate = buf.readUInt32LE(off + 12);
-    if (id === 'data') {
-      const end = Math.min(buf.length, off + 8 + size);
-      const bytes = buf.subarray(off + 8, end - ((end - off - 8) % 2));
-      return { rate, samples: new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
-    }
-    off += 8 + size + (size & 1);
-  }
-  return { rate, samples: new Int16Array(0) };
 }
 
 /** Share of 20 ms frames in [fromMs, toMs) of the recording whose RMS is over `floor` (voice activity). */
@@ -132,104 +82,39 @@ test.before(async () => {
   billing.seed(20, now);
   gis.seed(now);
   await Promise.all([billing.start(), gis.start()]);
-  const ports = await freePortBlock(64);
-  sipPort = ports + 24;
-  inst = instance(
-    [
-      'http:',
-      '  host: 127.0.0.1',
-      `  port: ${await freePort()}`,
-      'sip:',
-      '  host: 127.0.0.1',
-      `  port: ${sipPort}`,
-      '  transports: [udp]',
-      '  digestAlgorithms: [MD5]',
-      '  registrar:',
-      '    qualifySeconds: 0',
-      'media:',
-      `  rtpPortMin: ${ports + 30}`,
-      `  rtpPortMax: ${ports + 63}`,
-      '  workers: 1',
-      'integrations:',
-      '  billing:',
-      `    baseUrl: ${billing.url}`,
-      `    token: ${billing.token}`,
-      '  gis:',
-      `    baseUrl: ${gis.url}`,
-      `    token: ${gis.token}`,
-      'log:',
-      '  level: warn',
-      'lifecycle:',
-      '  drainLimitMs: 2000',
-      '',
-    ].join('\n'),
-  );
-  daemon = startDaemon(inst);
-  url = await daemon.ready;
-  await cli('extension', 'add', '--number', '1001', '--name', 'Caller phone', '--password', 'secret-1001');
-  await cli('extension', 'add', '--number', '1002', '--name', 'Agent phone', '--password', 'secret-1002');
-  await cli('route', 'add', '--id', 'hotline', '--did', '95598', '--target', `ivr:${FLOW}`);
-  const silence = path.join(inst.dir, 'quiet.wav');
-  const agentTone = path.join(inst.dir, 'agent-600.wav');
-  writeToneWav(silence, 400, 0, 240_000); // aufile ends the call at EOF
-  writeToneWav(agentTone, 600, 25_000, 5_000);
-  const registrar = `127.0.0.1:${sipPort}`;
+  rig = await startRig({
+    phones: 2,
+    config: { integrations: { billing: { baseUrl: billing.url, token: billing.token }, gis: { baseUrl: gis.url, token: gis.token } } },
+  });
+  await rig.extension('1001', 'Caller phone');
+  await rig.extension('1002', 'Agent phone');
+  await rig.route('hotline', '95598', `ivr:${FLOW}`);
   [caller, agent] = await Promise.all([
-    Baresip.start({ name: 'caller', dir: inst.dir, user: '1001', wav: silence, answer: false, ports, register: { registrar, password: 'secret-1001' }, quitAfterS: 300 }),
-    Baresip.start({ name: 'agent', dir: inst.dir, user: '1002', wav: agentTone, answer: true, ports: ports + 12, register: { registrar, password: 'secret-1002' }, quitAfterS: 300 }),
+    // Silence for 240 s (aufile ends the call at EOF).
+    rig.phone({ name: 'caller', user: '1001', tone: { freq: 400, toneMs: 0, silenceMs: 240_000 }, answer: false, quitAfterS: 300 }),
+    rig.phone({ name: 'agent', user: '1002', tone: { freq: 600 }, answer: true, quitAfterS: 300 }),
   ]);
 });
 
 test.after.always(async () => {
-  await Promise.all([caller?.stop(), agent?.stop()]);
-  if (daemon) {
-    daemon.child.kill('SIGTERM');
-    await Promise.race([daemon.exited, sleep(5000)]);
-    cleanup(daemon);
-  }
+  await rig?.stop();
   await Promise.all([billing.stop(), gis.stop()]);
 });
 
 serial('baresip caller: menu, balance by 户号, outage of the account’s area, meter reading to billing, 0 → queue with the IVR variables', async (t) => {
-  const out = await cli('api-key', 'create', '--name', 'ivr-e2e', '--scopes', 'queues:write,queues:read,acd:supervise');
-  const key = out.split('\n')[1]!.trim();
-  const api = async (method: string, p: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${url}api/v1${p}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-  await api('POST', '/acd/queues', {
-    id: 'general',
-    name: '人工服务',
-    strategy: 'least-recent',
-    ringTimeoutMs: 15_000,
-    wrapUpMs: 0,
-    maxLength: 0,
-    maxWaitMs: 0,
-    joinWhenEmpty: 'never',
-    leaveWhenEmpty: 'never',
-    serviceLevelMs: 20_000,
-    shortAbandonMs: 5_000,
-    defaultAhtMs: 180_000,
-  });
+  const api = rig.api(await rig.apiKey('ivr-e2e', ['queues:write', 'queues:read', 'acd:supervise']));
+  await api('POST', '/acd/queues', queueConfig('general', { name: '人工服务' }));
   await api('POST', '/acd/agents', { id: '1002', name: 'Agent phone', skills: {}, memberships: [{ queueId: 'general', penalty: 0 }] });
   await api('PUT', '/acd/agents/1002/status', { status: 'available' });
-  for (const p of [caller, agent]) await until(`${p.name} registered`, () => query('SELECT aor FROM sip_bindings WHERE aor = ?', p === caller ? '1001' : '1002').length > 0);
+  for (const p of [caller, agent]) await until(`${p.name} registered`, () => rig.bound(p === caller ? '1001' : '1002'));
 
   // The daemon renders the flow's prompts by TTS at start (espeak-ng): wait for them.
-  const ttsDir = path.join(inst.dataDir, 'prompts', 'tts', 'zh');
-  const texts = new Set(Object.values(DEFAULT_PROMPTS_ZH).map((x) => x.replace(/\s+/g, ' ').trim())).size;
-  await until('prompts rendered', () => existsSync(ttsDir) && readdirSync(ttsDir).filter((f) => f.endsWith('.wav')).length >= texts, 60_000);
+  await rig.promptsRendered(60_000);
 
   for (const n of ['main-menu', 'bill-account', 'bill-balance', 'bill-outage', 'after-service', 'reading-account', 'reading-value', 'reading-done', 'agent']) visitsSeen.set(n, visits(n));
   const known = caller.recordings();
   const t0 = performance.now();
-  await caller.command('dial', `sip:95598@127.0.0.1:${sipPort}`);
+  await caller.command('dial', rig.sipUri('95598'));
   await caller.waitEvent('CALL_ESTABLISHED', 10_000);
   const established = Date.now();
   const at: Record<string, number> = {};
@@ -271,7 +156,7 @@ serial('baresip caller: menu, balance by 户号, outage of the account’s area,
   t.like(billing.meterReadings[0], { accountNo: ACCOUNT, reading: 12345 });
 
   // The IVR's call record: the queue and the variables the agent's screen pop shows.
-  const rec = await until('the IVR call record', () => query<{ call_id: string; outcome: string; queue: string | null; vars: string; path: string; flow_version: number }>('SELECT * FROM ivr_call_records WHERE flow_id = ?', FLOW)[0]);
+  const rec = await until('the IVR call record', () => rig.query<{ call_id: string; outcome: string; queue: string | null; vars: string; path: string; flow_version: number }>('SELECT * FROM ivr_call_records WHERE flow_id = ?', FLOW)[0]);
   t.is(rec.outcome, 'enqueued');
   t.is(rec.queue, 'general');
   const vars = JSON.parse(rec.vars) as Record<string, string>;
@@ -281,11 +166,11 @@ serial('baresip caller: menu, balance by 户号, outage of the account’s area,
   t.deepEqual(path_.slice(0, 3), ['welcome', 'outage-check', 'main-menu']);
   t.true(path_.includes('bill-outage') && path_.indexOf('reading-submit') > path_.indexOf('bill-outage'));
   t.is(path_.at(-1), 'agent');
-  const cdr = await until('the CDR', () => query<{ target_kind: string; target: string; legs: number }>('SELECT target_kind, target, legs FROM cdrs WHERE call_id = ?', rec.call_id)[0]);
+  const cdr = await until('the CDR', () => rig.query<{ target_kind: string; target: string; legs: number }>('SELECT target_kind, target, legs FROM cdrs WHERE call_id = ?', rec.call_id)[0]);
   t.like(cdr, { target_kind: 'ivr', target: FLOW, legs: 2 });
 
   // What the caller heard: speech after the menu, the balance and the outage announcement started.
-  const heard = await until('the caller’s recording', () => caller.recordings().filter((f) => f.endsWith('-dec.wav') && !known.includes(f)).sort().pop());
+  const heard = await until('the caller’s recording', () => lastHeard(caller, known));
   const wav = wavSamples(heard);
   const share = (from: number): number => voiced(wav, from - established, from - established + 2000);
   const heardAt = { menu: share(at.menu!), balance: share(at.balance!), outage: share(at.outage!) };
@@ -296,8 +181,7 @@ serial('baresip caller: menu, balance by 户号, outage of the account’s area,
 });
 
 serial('PRI caller from the simulated exchange: in-band DTMF through the published flow submits a meter reading to billing', async (t) => {
-  const out = await cli('api-key', 'create', '--name', 'ivr-e2e-demo', '--scopes', 'demo:write');
-  const key = out.split('\n')[1]!.trim();
+  const key = await rig.apiKey('ivr-e2e-demo', ['demo:write']);
   const before = billing.meterReadings.length;
   const since = Date.now();
   // 4 抄表读数申报, 户号 (12 keys end the entry), reading 54321#, 1 confirms the read-back: keyed
@@ -305,7 +189,7 @@ serial('PRI caller from the simulated exchange: in-band DTMF through the publish
   const digits = `4${ACCOUNT}54321#1`;
   let placed: Response | null = null;
   await until('the D channel up and the call placed', async () => {
-    placed = await fetch(`${url}api/v1/demo/calls`, {
+    placed = await fetch(`${rig.url}api/v1/demo/calls`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ calling: '13937000001', called: '95598', digits }),
@@ -316,9 +200,9 @@ serial('PRI caller from the simulated exchange: in-band DTMF through the publish
   const reading = await until('billing received the reading', () => billing.meterReadings.slice(before).find((m) => m.reading === 54321), 60_000);
   t.is(reading.accountNo, ACCOUNT);
   // The billing request id is the call id; the record is written when the flow ends (after-service times out → goodbye).
-  const rec = await until('the TDM call’s IVR record', () => query<{ call_id: string; vars: string; path: string }>('SELECT call_id, vars, path FROM ivr_call_records WHERE call_id = ?', reading.requestId)[0], 60_000).catch((err: unknown) => {
-    const rows = query<{ call_id: string; outcome: string; last_node: string }>('SELECT call_id, outcome, last_node FROM ivr_call_records WHERE ended_at >= ?', since);
-    throw new Error(`${(err as Error).message}: request ${reading.requestId}; records since: ${JSON.stringify(rows)}; stderr ${daemon.stderr().slice(-2000)}`);
+  const rec = await until('the TDM call’s IVR record', () => rig.query<{ call_id: string; vars: string; path: string }>('SELECT call_id, vars, path FROM ivr_call_records WHERE call_id = ?', reading.requestId)[0], 60_000).catch((err: unknown) => {
+    const rows = rig.query<{ call_id: string; outcome: string; last_node: string }>('SELECT call_id, outcome, last_node FROM ivr_call_records WHERE ended_at >= ?', since);
+    throw new Error(`${(err as Error).message}: request ${reading.requestId}; records since: ${JSON.stringify(rows)}; stderr ${rig.daemon.stderr().slice(-2000)}`);
   });
   const vars = JSON.parse(rec.vars) as Record<string, string>;
   t.like(vars, { caller: '13937000001', account: ACCOUNT, reading: '54321', reading_id: `MR-${rec.call_id}` });
@@ -327,23 +211,25 @@ serial('PRI caller from the simulated exchange: in-band DTMF through the publish
 });
 
 serial('PRI caller with timed in-band DTMF: menu, balance by 户号, outage announcement, 0 → queue with the IVR variables', async (t) => {
-  const out = await cli('api-key', 'create', '--name', 'ivr-e2e-pri-walk', '--scopes', 'demo:write');
-  const key = out.split('\n')[1]!.trim();
+  const key = await rig.apiKey('ivr-e2e-pri-walk', ['demo:write']);
   const calling = '13937000002';
   for (const n of ['main-menu', 'bill-account', 'bill-balance', 'bill-outage', 'after-service', 'agent']) visitsSeen.set(n, visits(n));
-  // A person's pace: 1 in the menu, the 户号, 1 to confirm the read-back; after the balance and
-  // the outage announcement, 0 in the after-service menu (keyed three times over its window).
+  // A person's pace: 1 in the menu, the 户号, 1 to confirm the read-back; after the balance (now
+  // spoken in full: 一百三十五元七角九分) and the outage announcement, 0 in the after-service menu,
+  // keyed every 6 s over its window (a 0 that falls on a prompt without barge-in is not heard).
   const dtmf = [
     { after: 'answer+4s', digits: '1' },
     { after: '+2s', digits: ACCOUNT },
     { after: '+3s', digits: '1' },
-    { after: '+25s', digits: '0' },
-    { after: '+7s', digits: '0' },
-    { after: '+7s', digits: '0' },
+    { after: '+28s', digits: '0' },
+    { after: '+6s', digits: '0' },
+    { after: '+6s', digits: '0' },
+    { after: '+6s', digits: '0' },
+    { after: '+6s', digits: '0' },
   ];
   let placed: Response | null = null;
   await until('the call placed', async () => {
-    placed = await fetch(`${url}api/v1/demo/calls`, {
+    placed = await fetch(`${rig.url}api/v1/demo/calls`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ calling, called: '95598', dtmf }),
@@ -353,12 +239,12 @@ serial('PRI caller with timed in-band DTMF: menu, balance by 户号, outage anno
   await entered('main-menu');
   await entered('bill-balance', 30_000);
   await entered('bill-outage', 30_000);
-  await entered('after-service', 40_000);
-  await entered('agent', 40_000);
+  await entered('after-service', 60_000);
+  await entered('agent', 60_000);
   await agent.waitEvent('CALL_ESTABLISHED', 20_000);
   await sleep(1000);
   await agent.command('hangup');
-  const rec = await until('the PRI call’s IVR record', () => query<{ call_id: string; outcome: string; queue: string | null; vars: string; path: string }>("SELECT * FROM ivr_call_records WHERE json_extract(vars, '$.caller') = ?", calling)[0], 20_000);
+  const rec = await until('the PRI call’s IVR record', () => rig.query<{ call_id: string; outcome: string; queue: string | null; vars: string; path: string }>("SELECT * FROM ivr_call_records WHERE json_extract(vars, '$.caller') = ?", calling)[0], 20_000);
   t.is(rec.outcome, 'enqueued');
   t.is(rec.queue, 'general');
   t.like(JSON.parse(rec.vars) as Record<string, string>, { caller: calling, account: ACCOUNT, balance: '135.79', outage_id: 'GZ-20260105-0032' });

@@ -806,9 +806,14 @@ export interface FaxJobsTable {
 }
 
 export interface Database {
+  appointment_services: AppointmentServicesTable;
+  appointment_capacity: AppointmentCapacityTable;
+  appointment_bookings: AppointmentBookingsTable;
+  appointment_events: AppointmentEventsTable;
   kb_deliveries: KbDeliveriesTable;
   fax_jobs: FaxJobsTable;
   recordings: RecordingsTable;
+  recording_archives: RecordingArchivesTable;
   schema_version: SchemaVersionTable;
   ivr_flows: IvrFlowsTable;
   ivr_node_traffic: IvrNodeTrafficTable;
@@ -948,6 +953,19 @@ export interface CdrLegsTable {
 }
 
 /** Migration 20: the call-recording ledger (media/recorder/ledger.ts). */
+export interface RecordingArchivesTable {
+  recording_id: string;
+  state: 'archived' | 'failed';
+  path: string | null;
+  size: number | null;
+  sha256: string | null;
+  bitrate_kbps: number;
+  reason: string | null;
+  archived_at: number;
+  retry_after: number | null;
+  wav_pruned_at: number | null;
+}
+
 export interface RecordingsTable {
   id: string;
   call_id: string;
@@ -965,4 +983,66 @@ export interface RecordingsTable {
   /** JSON array of { fromMs, toMs }. */
   marks: string;
   pause_from_ms: number | null;
+}
+
+// ---- appointments (migration 0023, appliance/appointments) ----
+
+export interface AppointmentServicesTable {
+  id: string;
+  name: string;
+  department_id: string;
+  calendar_id: string | null;
+  slot_minutes: number;
+  capacity: number;
+  /** JSON [[startMinute, endMinute], …] of the local day, or null for the calendar's own periods. */
+  periods: string | null;
+  horizon_days: number;
+  notice_minutes: number;
+  remind_minutes: number | null;
+  active: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AppointmentCapacityTable {
+  service_id: string;
+  slot_start: number;
+  capacity: number;
+}
+
+export interface AppointmentBookingsTable {
+  id: string;
+  service_id: string;
+  slot_start: number;
+  slot_end: number;
+  status: 'booked' | 'cancelled' | 'done' | 'no-show';
+  order_id: string | null;
+  customer_id: string | null;
+  contact_name: string | null;
+  contact_phone: string;
+  address: string | null;
+  note: Generated<string>;
+  channel: 'agent' | 'ivr' | 'api';
+  booked_by: string;
+  remind_at: number | null;
+  reminder_status: 'none' | 'pending' | 'sent' | 'failed';
+  reminded_at: number | null;
+  reminder_error: string | null;
+  cancel_reason: string | null;
+  created_at: number;
+  updated_at: number;
+  version: Generated<number>;
+}
+
+export interface AppointmentEventsTable {
+  id: Generated<number>;
+  booking_id: string;
+  at: number;
+  actor: string;
+  actor_ip: string | null;
+  channel: string;
+  action: 'book' | 'cancel' | 'reschedule' | 'remind' | 'complete' | 'no-show';
+  from_start: number | null;
+  to_start: number | null;
+  note: string | null;
 }

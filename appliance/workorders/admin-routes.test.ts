@@ -44,7 +44,7 @@ test('admin: types with forms, categories, departments, calendars with 调休 an
   t.is((await h.call('PUT', '/workorders/admin/calendars/office/days/2026-02-14', { body: { kind: 'workday', name: '春节调休上班' } })).status, 204);
   const ics = ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20260216', 'DTEND;VALUE=DATE:20260219', 'SUMMARY:春节', 'END:VEVENT', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20260228', 'SUMMARY:补班', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
   const imp = await h.call('POST', '/workorders/admin/calendars/office/ics', { body: { ics } });
-  t.deepEqual(await imp.json(), { holidays: 3, workdays: 1 });
+  t.deepEqual(await imp.json(), { holidays: 3, workdays: 1, removed: 0, from: '2026-02-16', to: '2026-02-28', skipped: [] });
   const cal = (await (await h.call('GET', '/workorders/admin/calendars/office')).json()) as { holidays: { date: string }[]; workdays: { date: string }[] };
   t.deepEqual(cal.holidays.map((d) => d.date), ['2026-02-16', '2026-02-17', '2026-02-18']);
   t.deepEqual(cal.workdays.map((d) => d.date), ['2026-02-14', '2026-02-28']);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { queryBool, type RouteRegistry } from '../api/registry.js';
 import { CalendarSchema } from './calendar.js';
 import { FormSchema } from './forms.js';
+import { decodeIcs } from './ical.js';
 import { CalendarCreateSchema, CalendarDaySchema, CategorySchema, DepartmentSchema, SlaPolicySchema, TypeSchema } from './schemas.js';
 import type { VisitService } from './visit-service.js';
 import { VisitRuleSchema } from './visit-service.js';
@@ -221,17 +222,31 @@ export function registerWorkOrderAdminRoutes(registry: RouteRegistry, svc: WorkO
   registry.route({
     method: 'post',
     path: `${base}/calendars/:id/ics`,
-    summary: 'Import holidays and make-up workdays from an iCalendar feed (all or nothing)',
-    description: 'Body: `{ "ics": "BEGIN:VCALENDAR…" }`. All-day events whose SUMMARY says 上班 / 补班, ends in 班 or says workday become make-up workdays (调休); all others holidays.',
+    summary: 'Import holidays and make-up workdays (调休) from an iCalendar (RFC 5545) file, all or nothing',
+    description:
+      'Body: the .ics file as `text/calendar`, or JSON `{ "ics": "BEGIN:VCALENDAR…" }`. All-day events (DTSTART;VALUE=DATE, DTEND non-inclusive) become holidays, or make-up workdays when marked `X-HOTLINE-DAY:WORKDAY`, `X-APPLE-SPECIAL-DAY:ALTERNATE-WORKDAY`, CATEGORIES 补班/上班/调休上班/WORKDAY, or a SUMMARY saying 上班/补班/…班. Timed and cancelled events are skipped and listed; a bad event fails the whole file (400, each problem with its line). `replace=true` first removes the dated exceptions between the file\'s first and last date.',
     tags,
     scope,
     params: Id,
+    query: z.strictObject({ replace: queryBool().optional(), dryRun: queryBool().optional() }),
     body: z.strictObject({ ics: z.string().min(1).max(2_000_000) }),
-    errors: ['VALIDATION', 'NOT_FOUND'],
-    response: { description: 'What was imported', schema: z.strictObject({ holidays: z.number().int(), workdays: z.number().int() }) },
-    handler: async ({ params, body, actor }) => {
-      const r = svc.importCalendarIcs(params.id, body.ics);
-      await record(actor, 'workorder.calendar.imported', params.id, r);
+    rawBody: { types: ['text/calendar', 'text/plain'], limitBytes: 2_000_000 },
+    errors: ['VALIDATION', 'NOT_FOUND', 'PARSE', 'PAYLOAD_TOO_LARGE'],
+    response: {
+      description: 'What was (or on a dry run would be) imported',
+      schema: z.strictObject({
+        holidays: z.number().int(),
+        workdays: z.number().int(),
+        removed: z.number().int(),
+        from: z.string().nullable(),
+        to: z.string().nullable(),
+        skipped: z.array(z.strictObject({ line: z.number().int(), uid: z.string().nullable(), summary: z.string(), reason: z.string() })),
+      }),
+    },
+    handler: async ({ params, query, body, raw, actor }) => {
+      const text = raw ? decodeIcs(raw) : body!.ics;
+      const r = svc.importCalendarIcs(params.id, text, { ...(query.replace !== undefined && { replace: query.replace }), ...(query.dryRun !== undefined && { dryRun: query.dryRun }) });
+      if (!query.dryRun) await record(actor, 'workorder.calendar.imported', params.id, { holidays: r.holidays, workdays: r.workdays, removed: r.removed, from: r.from, to: r.to });
       return r;
     },
   });

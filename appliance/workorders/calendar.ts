@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { zodIssues } from './forms.js';
+import { icsCalendarDays } from './ical.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -147,44 +148,12 @@ export function createCalendar(input: CalendarInput | CalendarDefinition): Busin
 }
 
 /**
- * Holidays and make-up workdays from an iCalendar file (RFC 5545 VEVENTs with all-day
- * DTSTART;VALUE=DATE). An event whose SUMMARY says 上班 / 补班 or ends in 班, or says
- * "workday", is a make-up working day (调休上班); every other all-day event is a holiday. Multi-day events (DTEND) cover
- * each date up to, not including, DTEND (RFC 5545 §3.6.1: "DTEND … non-inclusive").
+ * Holidays and make-up workdays from an iCalendar file (RFC 5545; ical.ts reads it: line
+ * unfolding, escaped text, all-day DTSTART;VALUE=DATE events, DTEND non-inclusive, DURATION, the
+ * workday markers). Throws a ValidationError naming every bad event's line; nothing is returned
+ * half-read.
  */
 export function parseIcsDays(ics: string): { holidays: Array<{ date: string; name: string }>; workdays: Array<{ date: string; name: string }> } {
-  // RFC 5545 §3.1: "a long line can be split … by inserting a CRLF immediately followed by a
-  // single linear white-space character".
-  const lines = ics.replace(/\r?\n[ \t]/g, '').split(/\r?\n/);
-  const holidays: Array<{ date: string; name: string }> = [];
-  const workdays: Array<{ date: string; name: string }> = [];
-  let ev: { start?: string; end?: string; summary: string } | null = null;
-  const toIso = (v: string): string | undefined => {
-    const m = /(\d{4})(\d{2})(\d{2})/.exec(v);
-    return m ? `${m[1]}-${m[2]}-${m[3]}` : undefined;
-  };
-  for (const line of lines) {
-    if (line === 'BEGIN:VEVENT') ev = { summary: '' };
-    else if (line === 'END:VEVENT' && ev) {
-      if (ev.start) {
-        const workday = /上班|补班|班$|workday/i.test(ev.summary.trim());
-        const list = workday ? workdays : holidays;
-        const first = Date.parse(`${ev.start}T00:00:00Z`);
-        const end = ev.end ? Date.parse(`${ev.end}T00:00:00Z`) : first + DAY;
-        for (let d = first; d < Math.max(end, first + DAY); d += DAY) {
-          list.push({ date: new Date(d).toISOString().slice(0, 10), name: ev.summary });
-        }
-      }
-      ev = null;
-    } else if (ev) {
-      const colon = line.indexOf(':');
-      if (colon < 0) continue;
-      const name = line.slice(0, colon).split(';')[0]!.toUpperCase();
-      const value = line.slice(colon + 1);
-      if (name === 'DTSTART') ev.start = toIso(value);
-      else if (name === 'DTEND') ev.end = toIso(value);
-      else if (name === 'SUMMARY') ev.summary = value.replace(/\\([,;\\])/g, '$1').replace(/\\n/gi, ' ');
-    }
-  }
-  return { holidays, workdays };
+  const days = icsCalendarDays(ics);
+  return { holidays: days.holidays, workdays: days.workdays };
 }

@@ -18,7 +18,8 @@ import type { EventBus } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/database.js';
-import { createCalendar, parseIcsDays, roundTheClock, type BusinessCalendar, type CalendarDefinition } from './calendar.js';
+import { createCalendar, roundTheClock, type BusinessCalendar, type CalendarDefinition } from './calendar.js';
+import { icsCalendarDays, type IcsSkipped } from './ical.js';
 import { compileForm, type FormDefinition } from './forms.js';
 import { GroupCommit } from './group-commit.js';
 import type {
@@ -291,16 +292,41 @@ export class WorkOrderService {
     return n > 0;
   }
 
-  /** Import holidays and make-up workdays from an iCalendar feed, all or nothing. */
-  importCalendarIcs(calendarId: string, ics: string): { holidays: number; workdays: number } {
+  /**
+   * Import holidays and make-up workdays (调休) from an iCalendar feed (ical.ts), all or nothing:
+   * a bad event fails the whole file; `replace` first removes the calendar's dated exceptions
+   * between the file's first and last date (a re-published schedule); `dryRun` reports without
+   * storing. The calendar must still be consistent afterwards (checked inside the transaction).
+   */
+  importCalendarIcs(
+    calendarId: string,
+    ics: string,
+    opts: { replace?: boolean; dryRun?: boolean } = {},
+  ): { holidays: number; workdays: number; removed: number; from: string | null; to: string | null; skipped: IcsSkipped[] } {
     this.calendar(calendarId);
-    const days = parseIcsDays(ics);
-    this.ws.transaction(() => {
-      for (const h of days.holidays) this.ws.upsertCalendarDay({ calendar_id: calendarId, date: h.date, kind: 'holiday', name: h.name, periods: null });
-      for (const w of days.workdays) this.ws.upsertCalendarDay({ calendar_id: calendarId, date: w.date, kind: 'workday', name: w.name, periods: null });
-    });
-    this.calendars.delete(calendarId);
-    return { holidays: days.holidays.length, workdays: days.workdays.length };
+    const days = icsCalendarDays(ics);
+    const dates = [...days.holidays, ...days.workdays].map((d) => d.date).sort();
+    const from = dates[0] ?? null;
+    const to = dates[dates.length - 1] ?? null;
+    let removed = 0;
+    const rollback = new Error('dry run');
+    try {
+      this.ws.transaction(() => {
+        if (opts.replace && from !== null && to !== null) {
+          for (const d of this.ws.calendarDays(calendarId)) if (d.date >= from && d.date <= to) removed += this.ws.deleteCalendarDay(calendarId, d.date);
+        }
+        for (const h of days.holidays) this.ws.upsertCalendarDay({ calendar_id: calendarId, date: h.date, kind: 'holiday', name: h.name, periods: null });
+        for (const w of days.workdays) this.ws.upsertCalendarDay({ calendar_id: calendarId, date: w.date, kind: 'workday', name: w.name, periods: null });
+        this.calendars.delete(calendarId);
+        this.calendar(calendarId);
+        if (opts.dryRun) throw rollback;
+      });
+    } catch (err) {
+      if (err !== rollback) throw err;
+    } finally {
+      this.calendars.delete(calendarId);
+    }
+    return { holidays: days.holidays.length, workdays: days.workdays.length, removed, from, to, skipped: days.skipped };
   }
 
   /** The calendar with this id; null is round the clock. */
@@ -491,6 +517,14 @@ export class WorkOrderService {
       return Promise.reject(err);
     }
     return this.group.run(write);
+  }
+
+  /**
+   * One order of a bulk import (order-import.ts): validated like `create`, the returned write run
+   * inside the importer's transaction and its `after` (bus event, SLA wake) only after the commit.
+   */
+  prepareImport(input: CreateOrderInput, actor: Actor): () => { value: WorkOrder; after: () => void } {
+    return this.prepareCreate(input, actor);
   }
 
   /**

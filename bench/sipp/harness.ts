@@ -147,6 +147,9 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
       throw new Error(`appliance not ready in 60 s:\n${err}`);
     }),
   ]);
+  // Boot's remaining share: the default prompts are rendered into the TTS cache (one espeak-ng spawn
+  // each, from the main thread) once per fresh data directory; measure the steady state after it.
+  await promptWarmupDone(ready, 120_000);
   return {
     pid: child.pid!,
     sipPort,
@@ -185,28 +188,61 @@ export function writeBytes(pid: number): number {
   }
 }
 
-/** Samples CPU of a set of processes between start() and stop(), as % of one core. */
+/**
+ * CPU of a set of processes since the meter was made, as % of one core. Each process is read
+ * from /proc every 250 ms and the LAST GOOD reading is kept with its time: a process that has
+ * exited (its /proc entry gone, or its pid taken by another process whose counters are lower)
+ * is reported up to its last reading over the time to that reading, never as "0 − start" (the
+ * negative figures of an earlier version, which read a finished SIPp as 0 CPU seconds).
+ */
 export class CpuMeter {
   private readonly t0 = performance.now();
-  private readonly c0: Map<number, number>;
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, { cpu: number; at: number }>();
+  private readonly timer: NodeJS.Timeout;
   constructor(private readonly pids: readonly number[]) {
-    this.c0 = new Map(pids.map((p) => [p, safeCpu(p)]));
+    for (const p of pids) {
+      const c = readCpu(p);
+      if (c === null) continue;
+      this.first.set(p, c);
+      this.last.set(p, { cpu: c, at: this.t0 });
+    }
+    this.timer = setInterval(() => this.sample(), 250).unref();
   }
   percent(pid: number): number {
-    const s = (performance.now() - this.t0) / 1000;
-    return (this.seconds(pid) / s) * 100;
+    this.sample();
+    const l = this.last.get(pid);
+    if (!l || l.at <= this.t0) return 0;
+    return (this.seconds(pid) / ((l.at - this.t0) / 1000)) * 100;
   }
-  /** CPU seconds (user + system, all threads) the process used since the meter started. */
+  /** CPU seconds (user + system, all threads) the process used since the meter started (up to its last reading). */
   seconds(pid: number): number {
-    return safeCpu(pid) - (this.c0.get(pid) ?? 0);
+    this.sample();
+    const f = this.first.get(pid);
+    const l = this.last.get(pid);
+    return f === undefined || !l ? 0 : l.cpu - f;
+  }
+  /** Stop sampling (the readings so far are kept). */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+  private sample(): void {
+    const now = performance.now();
+    for (const p of this.pids) {
+      const l = this.last.get(p);
+      const c = readCpu(p);
+      // Counters only grow: a lower value is another process that took the pid.
+      if (c === null || !l || c < l.cpu) continue;
+      this.last.set(p, { cpu: c, at: now });
+    }
   }
 }
 
-function safeCpu(pid: number): number {
+function readCpu(pid: number): number | null {
   try {
     return cpuSeconds(pid);
   } catch {
-    return 0;
+    return null;
   }
 }
 
@@ -375,6 +411,22 @@ export async function eventLoopP99(httpUrl: string): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** Wait until the daemon reports its default prompts rendered (gauge ivr_prompt_warmup_remaining = 0). */
+export async function promptWarmupDone(httpUrl: string, limitMs: number): Promise<void> {
+  const until = performance.now() + limitMs;
+  while (performance.now() < until) {
+    try {
+      const text = await (await fetch(new URL('/metrics', httpUrl))).text();
+      const m = /^ivr_prompt_warmup_remaining ([0-9.eE+-]+)$/m.exec(text);
+      if (!m || Number(m[1]) === 0) return;
+    } catch {
+      // not answering yet
+    }
+    await sleep(500);
+  }
+  console.log(`prompt warm-up not finished in ${limitMs / 1000} s: measuring anyway`);
 }
 
 /** Parse `key=value` benchmark arguments with defaults. */

@@ -41,6 +41,8 @@ export const ScopePermissions: Partial<Record<Scope, ScopeGrant>> = {
   'ivr:write': ['telephony', 'edit'],
   'acd:supervise': ['supervisor', 'edit'],
   'demo:write': 'api-key-only',
+  'appointments:read': ['workorders', 'view'],
+  'appointments:write': ['workorders', 'edit'],
 };
 
 /** What a session needs for `scope`; an unmapped scope is key-only until mapped. */

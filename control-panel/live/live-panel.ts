@@ -25,7 +25,7 @@ import type { Access } from '../auth/users.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Translate } from '../i18n.js';
 import { agentRow, DEFAULT_THRESHOLDS, figures, queueRow, wallTile, type AgentView, type QueueFigures, type WallboardThresholds } from '../views/board-views.js';
-import { noPop, orderForm, screenPop, statusControl, type DeskStatusView, type OrderDraft } from '../views/desk-views.js';
+import { ivrPathList, noPop, orderForm, screenPop, statusControl, type DeskStatusView, type OrderDraft } from '../views/desk-views.js';
 import { CallTracker } from './call-tracker.js';
 import { LiveHub, type LiveHubOptions, type Projector } from './live-hub.js';
 import {
@@ -199,6 +199,11 @@ export class LivePanel {
         }
         case 'acd.offer.created':
           return e.payload.agentIds.includes(agentId) ? [{ event: 'oob', data: this.pop(v, e.payload.callId, 'ringing').value }] : [];
+        case 'ivr.flow.completed': {
+          // The IVR's record of a queued call may come after the offer (the enqueue verb returns once queued).
+          const call = this.tracker.get(e.payload.callId);
+          return this.agentView(agentId)?.callId === e.payload.callId && call ? [{ event: 'oob', data: ivrPathList(call.ivrPath).value }] : [];
+        }
         case 'acd.offer.ended':
           return e.payload.agentId === agentId
             ? [{ event: 'oob', data: phaseLine(v.t, e.payload.outcome === 'answered' ? 'talking' : 'missed').value }]

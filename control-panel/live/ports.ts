@@ -9,8 +9,8 @@
  * - `WorkOrdersPort`: the part of appliance/workorders/workorder-service.ts the desk calls.
  * - `CustomerLookup`: caller number → customer and tier for the screen pop. The customers
  *   module (appliance/customers) fits through `customerLookupFrom(service)`.
- * - `CallControl`: answer / hold / transfer / hang up for the agent's own phone. Nothing
- *   implements it yet (the call layer of issue 5 will); without it the buttons are disabled.
+ * - `CallControl`: hold / transfer / consult / hang up / DTMF / record pause for the agent's
+ *   own call (appliance/calls/agent-call-control.ts); without it the buttons are disabled.
  * - `CallHistory`: recent calls of a number. Without it the desk shows the calls seen since
  *   the panel started (live/call-tracker.ts).
  * - `AcdDirectory`: which ACD agent a panel user is, the queues and agents with their
@@ -47,14 +47,19 @@ export function customerLookupFrom(service: {
   return { byPhone: (n) => service.lookupByPhone(n).matches.map((m) => ({ customerId: m.customerId, name: m.name, tier: m.tier })) };
 }
 
-export const CallActions = ['answer', 'hold', 'unhold', 'transfer', 'hangup'] as const;
+/**
+ * The desk's call controls. `transfer` and `consult` take `to` (a number, `agent:<id>` or
+ * `queue:<id>`; consult: not a queue); `complete` turns a consultation into an attended
+ * transfer, `conference` joins all three; `dtmf` sends `digits` to the caller.
+ */
+export const CallActions = ['answer', 'hold', 'unhold', 'transfer', 'consult', 'complete', 'cancel-consult', 'conference', 'hangup', 'dtmf', 'record-pause', 'record-resume'] as const;
 export type CallAction = (typeof CallActions)[number];
 
 export type CallControlResult = { ok: true } | { ok: false; reason: 'no-call' | 'not-allowed' | 'failed'; detail?: string };
 
 /** Call control for the agent's own phone, through the appliance (issue 9 "call controls"). */
 export interface CallControl {
-  act(req: { agentId: string; callId: string; action: CallAction; to?: string }): Promise<CallControlResult>;
+  act(req: { agentId: string; callId: string; action: CallAction; to?: string; digits?: string }): Promise<CallControlResult>;
 }
 
 export interface RecentCall {

@@ -12,11 +12,13 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../../appliance/core/errors.js';
 import type { AuditEntry, AuditFilter } from '../../appliance/ops/audit.js';
+import type { ErrorLogSource } from '../../appliance/ops/error-log.js';
 import { html, type SafeHtml } from '../html.js';
 import { ctx, type PanelContext, type PanelServices } from '../http/context.js';
 import { queryStr } from '../http/form.js';
 import { fieldErrors, render } from '../layout.js';
 import { BOM, sendCsv } from '../reports/csv.js';
+import { errorLogLinks } from './error-log-pages.js';
 import type { PanelRoute } from './types.js';
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -106,6 +108,7 @@ interface PageData {
   cursor: string;
   issues?: readonly FieldIssue[];
   names: Map<string, string>;
+  errorLog?: ErrorLogSource | undefined;
 }
 
 function auditPartial(c: PanelContext, d: PageData): SafeHtml {
@@ -120,6 +123,7 @@ function auditPartial(c: PanelContext, d: PageData): SafeHtml {
 ${d.issues ? html`<p class="notice-error" role="alert">${c.t('error.validation')}</p>` : ''}
 ${filterForm(c, d.form, errors)}
 ${canExport && !d.issues ? html`<p><a href="${`/admin/audit.csv${queryOf(d.form)}`}" id="audit-export" download>${c.t('audit.export')}</a></p>` : ''}
+${errorLogLinks(c, d.errorLog)}
 ${d.items.length === 0
   ? html`<p class="empty" id="audit-empty">${c.t('audit.none')}</p>`
   : html`<table id="audit">
@@ -144,14 +148,14 @@ async function actorNames(s: PanelServices): Promise<Map<string, string>> {
   return new Map((await s.users.list()).map((u) => [`user:${u.id}`, u.login]));
 }
 
-export function auditRoutes(s: PanelServices): PanelRoute[] {
+export function auditRoutes(s: PanelServices, errorLog?: ErrorLogSource): PanelRoute[] {
   const show = async (req: Request, res: Response): Promise<void> => {
     const form = readForm(req);
     const cursor = queryStr(req, 'cursor', 100);
     const names = await actorNames(s);
     try {
       const page = await s.audit.search({ ...auditFilter(form), limit: AUDIT_PAGE_SIZE, ...(cursor && { cursor }) });
-      render(req, res, { title: 'audit.title' }, auditPartial(ctx(res), { form, items: page.items, nextCursor: page.nextCursor, cursor, names }));
+      render(req, res, { title: 'audit.title' }, auditPartial(ctx(res), { form, items: page.items, nextCursor: page.nextCursor, cursor, names, errorLog }));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       render(req, res, { title: 'audit.title', status: 422 }, auditPartial(ctx(res), { form, items: [], nextCursor: null, cursor: '', issues: err.issues.map((i) => (i.path === 'cursor' ? { ...i, message: 'field.invalid' } : i)), names }));

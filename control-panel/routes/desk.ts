@@ -207,7 +207,10 @@ ${c.access?.permissions.can('workorders', 'view') ? todoList(c.t, todo(res)) : '
         };
         if (!cc) return reply(503, c.t('desk.call-control-absent'));
         if (!agentId || !callId || !CallActions.includes(action)) return reply(422, c.t('error.validation'));
-        const r = await cc.act({ agentId, callId, action, ...(action === 'transfer' && { to: field(req, 'to', 40) }) });
+        const kind = field(req, 'toKind', 10);
+        const target = field(req, 'to', 70).trim();
+        const to = kind === 'agent' || kind === 'queue' ? `${kind}:${target}` : target;
+        const r = await cc.act({ agentId, callId, action, ...((action === 'transfer' || action === 'consult') && { to }), ...(action === 'dtmf' && { digits: field(req, 'digits', 32) }) });
         await s.audit.record({ ...actorOf(res), action: `call.${action}`, target: `call:${callId}`, after: r });
         reply(r.ok ? 200 : 409, r.ok ? c.t(`desk.cc.done`) : c.t(`desk.cc.${r.reason}`));
       },

@@ -7,7 +7,8 @@
  * `callIn` plays the IVR and the caller: it publishes `ivr.flow.completed` with the inputs,
  * then enqueues the caller, so an available agent gets the offer (and the screen pop).
  * `withIvr` adds the IVR flow editor (/ivr) on a real FlowStore and the telephony pages
- * (extensions, inbound routes, outbound read-only; testing/telephony-rig.ts), so every panel route exists
+ * (extensions, inbound routes, outbound read-only; testing/telephony-rig.ts) and an error log
+ * with two records (the audit page's export), so every panel route exists
  * (the authorisation matrix and the payload tests enumerate them); `withCallControl` a fake
  * CallControl recording what the desk's buttons asked for (`callActions`).
  */
@@ -24,6 +25,7 @@ import { FakeCalendar, validationCatalogue } from '../../appliance/ivr/testing/f
 import { staticDirectory, type CallControl, type CustomerCard } from '../live/ports.js';
 import { startPanel, type Harness } from './panel-harness.js';
 import { telephonyDeps } from './telephony-rig.js';
+import { ErrorLog, teedLogger } from '../../appliance/ops/error-log.js';
 
 export interface LiveRig {
   h: Harness;
@@ -87,7 +89,7 @@ export async function startLiveRig(opts: { withWorkOrders?: boolean; withIvr?: b
       return {
         acd,
         ...ivr,
-        ...(opts.withIvr && { telephony: telephonyDeps(store, clock) }),
+        ...(opts.withIvr && { telephony: telephonyDeps(store, clock), errorLog: sampleErrorLog() }),
         ...(opts.withWorkOrders !== false && { workOrders }),
         customers: { byPhone: (n) => customers.get(n) ?? [] },
         ...(opts.withCallControl && { callControl }),
@@ -132,4 +134,13 @@ export async function startLiveRig(opts: { withWorkOrders?: boolean; withIvr?: b
     },
     close: () => h.close(),
   };
+}
+
+/** A daemon-like error log (appliance/ops/error-log.ts) with a warning and an error in it. */
+function sampleErrorLog(): ErrorLog {
+  const ring = new ErrorLog(50);
+  const log = teedLogger('silent', ring);
+  log.child({ mod: 'sip.tx' }).warn({ txKey: 'z9hG4bK1' }, 'transaction timeout');
+  log.child({ mod: 'calls' }).error({ callId: 'call-1' }, 'inbound call failed');
+  return ring;
 }

@@ -13,7 +13,7 @@ import type { OrderType, TodoItem } from '../../appliance/workorders/workorder-s
 import { html, type SafeHtml } from '../html.js';
 import type { Translate } from '../i18n.js';
 import type { TrackedCall } from '../live/call-tracker.js';
-import { CallActions, type Code, type CustomerCard, type RecentCall } from '../live/ports.js';
+import { CallActions, type CallAction, type Code, type CustomerCard, type RecentCall } from '../live/ports.js';
 import { reasonLabel } from './board-views.js';
 
 export interface DeskStatusView {
@@ -65,7 +65,7 @@ export function screenPop(t: Translate, d: PopData, opts: { csrf: SafeHtml; wrap
 <dt>${t('live.queue')}</dt><dd>${c?.queueId ?? ''}</dd>
 </dl>
 <h3>${t('desk.ivr-path')}</h3>
-<ol id="pop-ivr-path" class="ivr-path">${(c?.ivrPath ?? []).map((n) => html`<li>${n}</li>`)}</ol>
+${ivrPathList(c?.ivrPath ?? [])}
 <h3>${t('desk.ivr-inputs')}</h3>
 <dl id="pop-ivr-vars" class="ivr-vars">${Object.entries(c?.ivrVars ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
 <h3>${t('desk.open-orders')}</h3>
@@ -78,17 +78,31 @@ ${opts.orderForm ?? ''}
 </article></section>`;
 }
 
+/** The IVR nodes the caller went through (also pushed alone when the IVR's record comes after the offer). */
+export function ivrPathList(path: readonly string[]): SafeHtml {
+  return html`<ol id="pop-ivr-path" class="ivr-path">${path.map((n) => html`<li>${n}</li>`)}</ol>`;
+}
+
 export function callControls(t: Translate, callId: string, available: boolean, csrf: SafeHtml): SafeHtml {
   const off = available ? '' : html` disabled title="${t('desk.call-control-absent')}"`;
-  return html`<form method="post" action="/desk/call" hx-post="/desk/call" hx-target="#call-result" class="call-controls" id="call-controls">${csrf}
+  const inputOff = available ? '' : html` disabled`;
+  const button = (a: CallAction): SafeHtml => html`<button type="submit" name="action" value="${a}" id="${`cc-${a}`}"${off}>${t(`desk.cc.${a}`)}</button> `;
+  return html`<form method="post" action="/desk/call" hx-post="/desk/call" hx-target="#call-result" hx-swap="outerHTML" class="call-controls" id="call-controls">${csrf}
 <input type="hidden" name="callId" value="${callId}">
-${CallActions.filter((a) => a !== 'transfer').map((a) => html`<button type="submit" name="action" value="${a}" id="${`cc-${a}`}"${off}>${t(`desk.cc.${a}`)}</button> `)}
-<input name="to" aria-label="${t('desk.transfer-to')}" placeholder="${t('desk.transfer-to')}"${available ? '' : html` disabled`}>
-<button type="submit" name="action" value="transfer" id="cc-transfer"${off}>${t('desk.cc.transfer')}</button>
+<p>${CALL_BUTTONS.map(button)}</p>
+<p><select name="toKind" id="cc-to-kind" aria-label="${t('desk.transfer-kind')}"${inputOff}>${(['number', 'agent', 'queue'] as const).map((k) => html`<option value="${k}">${t(`desk.transfer-kind.${k}`)}</option>`)}</select>
+<input name="to" id="cc-to" aria-label="${t('desk.transfer-to')}" placeholder="${t('desk.transfer-to')}"${inputOff}>
+${TARGET_BUTTONS.map(button)}</p>
+<p>${CONSULT_BUTTONS.map(button)}</p>
+<p><input name="digits" id="cc-digits" maxlength="32" aria-label="${t('desk.cc.digits')}" placeholder="${t('desk.cc.digits')}"${inputOff}> ${button('dtmf')}</p>
 <span id="call-result" role="status"></span>
 ${available ? '' : html`<p class="hint">${t('desk.call-control-absent')}</p>`}
 </form>`;
 }
+
+const TARGET_BUTTONS: readonly CallAction[] = ['transfer', 'consult'];
+const CONSULT_BUTTONS: readonly CallAction[] = ['complete', 'conference', 'cancel-consult'];
+const CALL_BUTTONS: readonly CallAction[] = CallActions.filter((a) => !TARGET_BUTTONS.includes(a) && !CONSULT_BUTTONS.includes(a) && a !== 'dtmf');
 
 export function wrapUpForm(t: Translate, callId: string, csrf: SafeHtml, codes: readonly Code[], notice?: string): SafeHtml {
   return html`<form method="post" action="/desk/wrap-up" hx-post="/desk/wrap-up" hx-target="this" hx-swap="outerHTML" id="wrap-up" class="wrap-up">${csrf}

@@ -2,10 +2,10 @@ import test from 'ava';
 import { HangupCauses } from '../../channel/q850.js';
 import type { ManualClock } from '../../core/testing/manual-clock.js';
 import type { IvrDeps } from '../runner.js';
-import { sayText } from '../say/index.js';
+import { say, sayText } from '../say/index.js';
 import { FakeCalendar, FakeEnqueuer, FakeLookup, FakeOutages, FakeTts, FakeVoicemail, startFlow, validationCatalogue, type ScriptedAnswer } from '../testing/fakes.js';
 import { checkFlow } from '../validator.js';
-import { DEFAULT_FLOW_JSON, DEFAULT_FLOW_NEEDS, DEFAULT_PROMPTS_ZH } from './index.js';
+import { DEFAULT_FLOW_JSON, DEFAULT_FLOW_NEEDS, DEFAULT_PROMPTS_ZH, promptTextsZh, promptTextZh } from './index.js';
 
 const catalogue = () =>
   validationCatalogue({
@@ -225,4 +225,15 @@ test('1 电费查询 for an account in an outage area: after the balance, that a
   t.is(r.outcome, 'enqueued');
   t.deepEqual(r.path.slice(6, 10), ['bill-arrears', 'bill-area', 'bill-outage', 'after-service']);
   t.like(acd.requests[0]?.vars, { account: '041000000001', outage_id: 'GZ-0032', outage_area: '41010202', outage_order: 'WO-32', balance: '10.00' });
+});
+
+test('promptTextZh: a balance the say module reads has a TTS text for every piece; the flow’s own prompts come first and no text repeats', (t) => {
+  const names = say('money', '135.79', 'zh');
+  t.deepEqual(names.map((n) => promptTextZh(n)), ['一', '百', '三', '十', '五', '元', '七', '角', '九', '分']);
+  t.is(promptTextZh('balance-is'), DEFAULT_PROMPTS_ZH['balance-is']);
+  t.is(promptTextZh('no-such-prompt'), undefined);
+  const all = promptTextsZh();
+  t.is(new Set(all).size, all.length);
+  t.deepEqual(all.slice(0, 2), [DEFAULT_PROMPTS_ZH['welcome-95598'], DEFAULT_PROMPTS_ZH['main-menu']]);
+  for (const n of [...names, ...say('time', '18:30', 'zh')]) t.true(all.includes(promptTextZh(n)!), n);
 });

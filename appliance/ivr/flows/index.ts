@@ -9,6 +9,7 @@
  * the installation system's stage.
  */
 import type { Flow } from '../flow-schema.js';
+import { PROMPT_TEXT_ZH } from '../say/zh.js';
 import { parseFlow } from '../validator.js';
 import flow95598 from './95598.json' with { type: 'json' };
 import promptsZh from './prompts-zh.json' with { type: 'json' };
@@ -25,4 +26,18 @@ export const DEFAULT_FLOW_NEEDS = {
 
 export function defaultFlow(): Flow {
   return parseFlow(flow95598);
+}
+
+/**
+ * The Chinese text of a prompt the appliance can render by TTS when the prompt library has no
+ * recording of it: the default flow's prompts, and the say module's pieces (数字, 十百千万, 元角分,
+ * 年月日…) that `say` reads a balance or a restoration time with.
+ */
+export function promptTextZh(name: string): string | undefined {
+  return DEFAULT_PROMPTS_ZH[name] ?? (PROMPT_TEXT_ZH as Readonly<Record<string, string>>)[name];
+}
+
+/** Every distinct text promptTextZh knows, the flow's prompts first (the order to render them in). */
+export function promptTextsZh(): string[] {
+  return [...new Set([...Object.values(DEFAULT_PROMPTS_ZH), ...Object.values(PROMPT_TEXT_ZH)])];
 }

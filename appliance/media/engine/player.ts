@@ -6,7 +6,7 @@
  * `mix` adds the prompt to what the leg hears from its bridge (a beep, a whisper prompt);
  * otherwise the prompt replaces it (an announcement).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ParseError } from '../../core/errors.js';
 import {
   ALAW_TO_LINEAR,
@@ -30,8 +30,37 @@ export interface FrameSource {
   next(out: Uint8Array): boolean;
 }
 
-/** A prompt file as G.711 codes in `law`. */
+/**
+ * Decoded prompts, by law and path, reused while the file keeps its size and mtime. An IVR plays
+ * the same few files to every caller; reading, parsing and transcoding one per play ran on the
+ * worker's tick thread (a burst of plays — every session starting its menu — delayed ticks) and
+ * allocated the whole prompt each time. A played prompt is only ever read (BufferSource), so
+ * sessions share one copy. Bounded by total bytes, oldest first.
+ */
+const promptCache = new Map<string, { size: number; mtimeMs: number; codes: Uint8Array }>();
+const PROMPT_CACHE_BYTES = 64 << 20;
+let promptCacheBytes = 0;
+
+/** A prompt file as G.711 codes in `law` (cached; see promptCache). The codes must not be written to. */
 export function loadPrompt(path: string, law: G711Law): Uint8Array {
+  const key = `${law}:${path}`;
+  const st = statSync(path);
+  const hit = promptCache.get(key);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.codes;
+  const codes = decodePrompt(path, law);
+  if (hit) promptCacheBytes -= hit.codes.length;
+  promptCache.delete(key);
+  promptCache.set(key, { size: st.size, mtimeMs: st.mtimeMs, codes });
+  promptCacheBytes += codes.length;
+  for (const [k, v] of promptCache) {
+    if (promptCacheBytes <= PROMPT_CACHE_BYTES) break;
+    promptCache.delete(k);
+    promptCacheBytes -= v.codes.length;
+  }
+  return codes;
+}
+
+function decodePrompt(path: string, law: G711Law): Uint8Array {
   const { info, data } = decodeWav(new Uint8Array(readFileSync(path)));
   if (info.sampleRate !== SAMPLE_RATE) throw new ParseError(`prompt ${path}: ${info.sampleRate} Hz, need 8000`, 24);
   if (info.channels !== 1) throw new ParseError(`prompt ${path}: ${info.channels} channels, need mono`, 22);

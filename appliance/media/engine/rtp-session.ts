@@ -11,6 +11,16 @@
  * packets from any other source are dropped and counted (`foreignDropped`), so a third party
  * cannot inject audio or hijack the stream. With no remote signalled nothing is accepted.
  *
+ * NAT (issue 3: phones behind NAT; "comedia", RFC 4961 §3 symmetric RTP): a phone behind a NAT
+ * signals its private address, and its packets arrive from the NAT's public one. While nothing
+ * is locked, packets from another source count towards latching onto it: after `latchPackets`
+ * consecutive packets from one source carrying the SSRC of the first packet that arrived from
+ * anywhere, the leg locks to that source and sends there. A packet from another source restarts
+ * the count and a packet with another SSRC never counts, so a spoofed packet cannot steer the
+ * stream; once locked the S12 rule above applies unchanged (RTCP is then taken from the latched
+ * address too). A packet from
+ * exactly the signalled address still locks at once (the phone was reachable after all).
+ *
  * Bad input is counted, never thrown: malformed RTP (`malformed`), payloads over 120 ms
  * (`oversized`), payload types that are neither the codec nor telephone-event
  * (`unknownPayload`), an SSRC change without signalling (`ssrcChanges`; the jitter buffer
@@ -41,10 +51,13 @@ export interface RtpSessionOptions {
   rtpTimeoutMs: number;
   /** Wall clock for RTCP NTP timestamps. */
   wallNow: () => number;
+  /** Consecutive packets from one unsignalled source (first SSRC only) before latching to it (NAT); 0 = never. Default 5. */
+  latchPackets?: number;
   emit: (e: WorkerEvent) => void;
 }
 
 const MAX_PAYLOAD = 960; // 120 ms of G.711
+export const DEFAULT_LATCH_PACKETS = 5;
 const RTCP_INTERVAL_MS = 5000;
 const CNAME_PREFIX = 'media@hotline';
 
@@ -55,6 +68,9 @@ export class RtpSession {
   private readonly eventPt: number;
   private remote: Address | null;
   private locked: Address | null = null;
+  /** NAT latching in progress: the unsignalled source counted so far, and the SSRC that arrived first. */
+  private latch: { address: string; port: number; count: number } | null = null;
+  private firstSsrc: number | null = null;
   private readonly ssrc = randomInt(1, 0xffffffff);
   private seq = randomInt(0, 0xffff);
   private ts = randomInt(0, 0xffffffff);
@@ -82,6 +98,8 @@ export class RtpSession {
     oversized: 0,
     ssrcChanges: 0,
     dtmfReceived: 0,
+    /** Times the leg latched onto an unsignalled source (NAT). */
+    natLatched: 0,
   };
 
   constructor(
@@ -106,9 +124,16 @@ export class RtpSession {
   setRemote(remote: Address): void {
     this.remote = remote;
     this.locked = null;
+    this.latch = null;
+    this.firstSsrc = null;
   }
 
-  private accept(from: Address): boolean {
+  /** Where the leg sends now: the latched source, else the signalled remote. */
+  get sendingTo(): Address | null {
+    return this.destination();
+  }
+
+  private accept(from: Address, ssrc: number): boolean {
     const r = this.remote;
     if (!r) return false;
     if (from.address === r.address && from.port === r.port) {
@@ -120,7 +145,23 @@ export class RtpSession {
       this.locked = { ...from };
       return true;
     }
-    return false;
+    return this.latchBehindNat(from, ssrc);
+  }
+
+  /** NAT: count consecutive packets from one unsignalled source with the first SSRC; lock after `latchPackets`. */
+  private latchBehindNat(from: Address, ssrc: number): boolean {
+    const need = this.opts.latchPackets ?? DEFAULT_LATCH_PACKETS;
+    if (need <= 0) return false;
+    this.firstSsrc ??= ssrc;
+    if (ssrc !== this.firstSsrc) return false;
+    const l = this.latch;
+    if (l && l.address === from.address && l.port === from.port) l.count++;
+    else this.latch = { address: from.address, port: from.port, count: 1 };
+    if ((this.latch?.count ?? 0) < need) return false;
+    this.locked = { address: from.address, port: from.port };
+    this.latch = null;
+    this.counters.natLatched++;
+    return true;
   }
 
   /** One datagram on the RTP port. */
@@ -132,7 +173,7 @@ export class RtpSession {
       this.counters.malformed++;
       return;
     }
-    if (!this.accept(from)) {
+    if (!this.accept(from, p.ssrc)) {
       this.counters.foreignDropped++;
       return;
     }
@@ -170,7 +211,7 @@ export class RtpSession {
 
   /** One datagram on the RTCP port. */
   onRtcp(buf: Uint8Array, from: Address, nowMs: number): void {
-    if (!this.remote || from.address !== this.remote.address) {
+    if (!this.remote || (from.address !== this.remote.address && from.address !== this.locked?.address)) {
       this.counters.foreignDropped++;
       return;
     }

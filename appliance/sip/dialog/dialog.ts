@@ -94,6 +94,8 @@ export class Dialog {
   readonly localContact: Contact;
   /** The transport the dialog's requests use when the target does not say. */
   readonly protocol: TransportProtocol;
+  /** Where requests go instead of the remote target when the peer is behind a NAT (nat.ts), with no route set. */
+  flow: NextHop | null = null;
   private current: DialogState = 'early';
 
   private constructor(init: {
@@ -238,9 +240,10 @@ export class Dialog {
     return new SipRequest(method, uri, h, body);
   }
 
-  /** Where this dialog's next request goes: the first Route, else the remote target (§8.1.2, §12.2.1.1). */
+  /** Where this dialog's next request goes: the first Route, else the NAT flow (nat.ts), else the remote target (§8.1.2, §12.2.1.1). */
   nextHop(): NextHop | null {
     const first = this.routeSet[0];
+    if (!first && this.flow) return this.flow;
     return nextHopOf(first ? first.uri : this.remoteTarget, this.protocol);
   }
 }

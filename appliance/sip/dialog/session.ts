@@ -40,7 +40,8 @@ import {
   type TransactionLayer,
 } from '../transaction/index.js';
 import { responseDestination, viaTransport, type Source, type TransportProtocol } from '../transport/index.js';
-import { Dialog, responseDialogKey, type NextHop } from './dialog.js';
+import { Dialog, responseDialogKey, type DialogId, type NextHop } from './dialog.js';
+import { uacFlow, uasFlow } from './nat.js';
 import { parseReferTo, sipfrag, type ReferRequest } from './refer.js';
 import { expiryMs, formatSessionExpires, parseSessionExpires, uasSessionTimer, type Negotiated, type SessionTimerConfig } from './session-timer.js';
 
@@ -236,6 +237,14 @@ export class InviteSession {
     }
     const want = norm(host);
     return known.some((k) => norm(k) === want || isIP(norm(k)) === 0);
+  }
+
+  /**
+   * The dialogs of this session as (Call-ID, local tag, remote tag): the confirmed one, else the
+   * early ones. An RFC 3891 Replaces names one of them as its peer sees it (to-tag = local tag).
+   */
+  get dialogIds(): DialogId[] {
+    return this.dialog ? [this.dialog.id] : [...this.early.values()].map((d) => d.id);
   }
 
   /** Where the INVITE came from (UAS). */
@@ -434,6 +443,8 @@ export class InviteSession {
     const existing = [...this.early.values()][0];
     if (existing) return existing;
     const d = Dialog.asUas(this.invite, tx.toTag, this.localContact, this.protocol);
+    // A phone behind NAT gets its BYE / re-INVITE / NOTIFY at the INVITE's source (nat.ts).
+    d.flow = uasFlow(this.invite, tx.source, this.protocol);
     this.early.set(d.key, d);
     this.deps.registry.add(d, this);
     return d;
@@ -591,6 +602,7 @@ export class InviteSession {
     if (res.status < 200) {
       if (key && !this.early.has(key) && res.status > 100 && res.contactAddresses().length > 0) {
         const d = Dialog.asUac(this.invite, res, this.localContact, this.protocol);
+        d.flow = this.hop ? uacFlow(this.invite.uri, this.hop, res) : null;
         this.early.set(d.key, d);
         this.deps.registry.add(d, this);
       }
@@ -612,6 +624,8 @@ export class InviteSession {
         this.deps.registry.add(d, this);
       }
       d.refreshTarget(res);
+      // Behind NAT the ACK and every later request go to where the INVITE went (nat.ts).
+      d.flow = this.hop ? uacFlow(this.invite.uri, this.hop, res) : null;
       d.transition('confirmed');
       this.sendAck(d, this.invite.cseq()?.seq ?? d.localSeq);
       if (this.dialog || this.over || this.cancelRequested) {

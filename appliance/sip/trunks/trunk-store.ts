@@ -5,6 +5,7 @@
  */
 import type { FieldIssue } from '../../core/errors.js';
 import type { Store } from '../../store/database.js';
+import { readJsonConfig } from '../../store/json-config.js';
 import { SyncQueries } from '../../store/sync-query.js';
 import { TrunkSchema, type TrunkConfig, type TrunkInput } from './trunk-schema.js';
 
@@ -69,16 +70,9 @@ export class SqliteTrunkStore implements TrunkStorePort {
   }
 
   private parse(id: string, json: string): TrunkConfig | null {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(json);
-    } catch {
-      this.issues.push({ path: `sip_trunks.${id}`, message: 'config is not JSON' });
-      return null;
-    }
-    const p = TrunkSchema.safeParse(raw);
-    if (p.success) return p.data;
-    this.issues.push(...p.error.issues.map((i) => ({ path: `sip_trunks.${id}.${i.path.join('.')}`, message: i.message })));
+    const r = readJsonConfig(TrunkSchema, `sip_trunks.${id}`, json);
+    if (r.ok) return r.value;
+    this.issues.push(...r.issues);
     return null;
   }
 }

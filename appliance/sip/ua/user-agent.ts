@@ -63,7 +63,8 @@ const CHALLENGED_ONLY = ['MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'PRACK'] a
 
 /** Body types the UA takes: SDP, and INFO's DTMF (application/dtmf-relay, application/dtmf). */
 export const UA_ACCEPT = ['application/sdp', 'application/dtmf-relay', 'application/dtmf'] as const;
-export const UA_SUPPORTED = ['timer'] as const;
+/** Option tags we take in Require: RFC 4028 timer, RFC 3891 §4 replaces ("Require: replaces" on an INVITE with Replaces; calls/replaces.ts). */
+export const UA_SUPPORTED = ['timer', 'replaces'] as const;
 
 export class UserAgent implements RequestHandler, DialogRegistry {
   readonly methods: readonly string[];
