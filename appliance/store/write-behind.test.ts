@@ -27,7 +27,8 @@ test('items are committed by the thread, not before submit returns, and drainSyn
   t.is(r.count(), 0, 'nothing is written on the main thread during the turn');
   r.writer.drainSync();
   t.is(r.count(), 200);
-  t.is(r.writer.pending(), 0);
+  await r.writer.drain();
+  t.is(r.writer.pending(), 0, 'and the thread has reported every batch');
   t.is(r.writer.stats.onMainThread, 0);
   t.true(r.writer.stats.batches < 200, `grouped into ${r.writer.stats.batches} batches`);
 });

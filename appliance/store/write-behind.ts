@@ -108,7 +108,7 @@ export class WriteBehind {
     }
   }
 
-  /** Items queued or being committed. */
+  /** Items queued or being committed (until the thread's report of their batch is read). */
   pending(): number {
     let n = this.queue.length;
     for (const items of this.inFlight.values()) n += items.length;
@@ -126,16 +126,14 @@ export class WriteBehind {
       if (left <= 0) throw new AppError('INTERNAL', `write-behind: batch ${this.posted} not committed in ${this.o.drainTimeoutMs ?? 30_000} ms`);
       Atomics.wait(this.committed, 0, seen, left);
     }
-    // The thread's done messages may not have been read yet: account for them now.
-    const seen = Atomics.load(this.committed, 0);
-    for (const seq of [...this.inFlight.keys()]) if (seq <= seen) this.inFlight.delete(seq);
   }
 
-  /** Resolves when everything submitted so far is committed. */
+  /** Resolves when everything submitted so far is committed and its failures reported. */
   drain(): Promise<void> {
     this.post();
     const seq = this.posted;
-    if (!this.worker || Atomics.load(this.committed, 0) >= seq) return Promise.resolve();
+    // Not the shared counter: the thread bumps it before its `done` message (with the failures) is read.
+    if (!this.worker || this.inFlight.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push({ seq, resolve }));
   }
 
@@ -172,10 +170,10 @@ export class WriteBehind {
   private onDone(seq: number, failures: WriteFailure[]): void {
     this.inFlight.delete(seq);
     for (const f of failures) this.fail(f);
-    const seen = Atomics.load(this.committed, 0);
+    // Batches are committed and reported in order: everything up to `seq` is done.
     const waiting = this.drainWaiters;
-    this.drainWaiters = waiting.filter((w) => w.seq > seen);
-    for (const w of waiting) if (w.seq <= seen) w.resolve();
+    this.drainWaiters = waiting.filter((w) => w.seq > seq);
+    for (const w of waiting) if (w.seq <= seq) w.resolve();
     if (this.inFlight.size === 0) this.post();
   }
 
