@@ -33,6 +33,8 @@ import { openStore, type Store } from '../store/database.js';
 import { CallHandler } from './call-handler.js';
 import { SqliteCallStore, type CdrRecord } from './call-store.js';
 import { Baresip, freePortBlock, writeToneWav } from './testing/baresip.js';
+import { sleep, until } from '../daemon/testing/wait.js';
+import { countEvents } from '../daemon/testing/baresip-phone.js';
 
 const haveBaresip = existsSync('/usr/bin/baresip') && existsSync('/usr/lib/baresip/modules/ctrl_tcp.so');
 const serial = haveBaresip && SIPP ? test.serial : test.serial.skip;
@@ -44,7 +46,6 @@ const clock = systemClock;
 const bus = new EventBus({ clock, log });
 const events: AnyAppEvent[] = [];
 bus.onAny((e) => events.push(e));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let db: Store;
 let access: SipAccess;
@@ -57,20 +58,6 @@ let ports = 0;
 let a: Baresip;
 let b: Baresip;
 let c: Baresip;
-
-async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function count(p: Baresip, type: string): number {
-  return p.events.filter((e) => e.type === type).length;
-}
 
 function cdrOf(callId: string): Promise<CdrRecord> {
   return until(`CDR of ${callId}`, () => events.some((e) => e.type === 'call.cdr.written' && (e.payload as { callId: string }).callId === callId) && store.cdr(callId), 15_000);
@@ -279,20 +266,20 @@ serial('pickup: SIPp (1004) replaces the early dialog ringing 1002; unknown dial
   events.length = 0;
   t.is(await sipp(t, { user: '1004', replaces: 'no-such-call@x;to-tag=a;from-tag=b', expect: 481 }), 0, 'no such dialog: 481');
   const known = a.recordings();
-  const n = { aUp: count(a, 'CALL_ESTABLISHED'), aDown: count(a, 'CALL_CLOSED'), bIn: count(b, 'CALL_INCOMING'), bDown: count(b, 'CALL_CLOSED') };
+  const n = { aUp: countEvents(a, 'CALL_ESTABLISHED'), aDown: countEvents(a, 'CALL_CLOSED'), bIn: countEvents(b, 'CALL_INCOMING'), bDown: countEvents(b, 'CALL_CLOSED') };
   await a.command('dial', `sip:1002@127.0.0.1:${appPort}`);
-  await until('1002 rings', () => count(b, 'CALL_INCOMING') > n.bIn);
+  await until('1002 rings', () => countEvents(b, 'CALL_INCOMING') > n.bIn);
   const ringing = legOf('outbound', '1002');
   const caller = legOf('inbound', '1001');
   await until('early dialogs', () => ringing.session.dialogIds.length > 0 && caller.session.dialogIds.length > 0);
   t.is(await sipp(t, { user: '1004', replaces: replacesFor(caller), expect: 481 }), 0, 'a caller’s INVITE ringing here cannot be replaced: 481');
   const callId = handler.callOf(ringing.id)!.id;
   const run = sipp(t, { user: '1004', replaces: replacesFor(ringing), expect: 200, holdMs: 3000 });
-  await until('1002 stops ringing', () => count(b, 'CALL_CLOSED') > n.bDown);
-  await until('1001 answered', () => count(a, 'CALL_ESTABLISHED') > n.aUp);
+  await until('1002 stops ringing', () => countEvents(b, 'CALL_CLOSED') > n.bDown);
+  await until('1001 answered', () => countEvents(a, 'CALL_ESTABLISHED') > n.aUp);
   t.is(await run, 0, 'SIPp: 200, ACK, its BYE answered');
-  await until('1001 cleared', () => count(a, 'CALL_CLOSED') > n.aDown);
-  t.is(count(b, 'CALL_ESTABLISHED'), 0, '1002 never answered');
+  await until('1001 cleared', () => countEvents(a, 'CALL_CLOSED') > n.aDown);
+  t.is(countEvents(b, 'CALL_ESTABLISHED'), 0, '1002 never answered');
   const cdr = await cdrOf(callId);
   t.deepEqual(cdr.legs.map((l) => [l.direction, l.party, l.answeredAt !== null]), [['inbound', '1001', true], ['outbound', '1002', false], ['inbound', '1004', true]]);
   t.deepEqual(cdr.transfers?.map((x) => [x.kind, x.transferorLegId, x.transfereeLegId, x.targetLegId, x.target, x.outcome]), [['replaces', cdr.legs[1]!.legId, cdr.legs[0]!.legId, cdr.legs[2]!.legId, '1004', 200]]);
@@ -307,19 +294,19 @@ serial('pickup: SIPp (1004) replaces the early dialog ringing 1002; unknown dial
 serial('confirmed: 1002 may not take 1003’s leg (403), early-only → 486, 1003 on another device replaces it (200): BYE to the old phone, the caller stays; CDR', async (t) => {
   events.length = 0;
   const known = a.recordings();
-  const n = { aUp: count(a, 'CALL_ESTABLISHED'), aDown: count(a, 'CALL_CLOSED'), cUp: count(c, 'CALL_ESTABLISHED'), cDown: count(c, 'CALL_CLOSED') };
+  const n = { aUp: countEvents(a, 'CALL_ESTABLISHED'), aDown: countEvents(a, 'CALL_CLOSED'), cUp: countEvents(c, 'CALL_ESTABLISHED'), cDown: countEvents(c, 'CALL_CLOSED') };
   await a.command('dial', `sip:1003@127.0.0.1:${appPort}`);
-  await until('1001 ↔ 1003', () => count(a, 'CALL_ESTABLISHED') > n.aUp && count(c, 'CALL_ESTABLISHED') > n.cUp);
+  await until('1001 ↔ 1003', () => countEvents(a, 'CALL_ESTABLISHED') > n.aUp && countEvents(c, 'CALL_ESTABLISHED') > n.cUp);
   const leg = legOf('outbound', '1003');
   const callId = handler.callOf(leg.id)!.id;
   t.is(await sipp(t, { user: '1002', replaces: replacesFor(leg), expect: 403 }), 0, 'another extension: 403');
   t.is(await sipp(t, { user: '1003', replaces: replacesFor(leg, ';early-only'), expect: 486 }), 0, 'early-only on a confirmed dialog: 486');
-  t.is(count(c, 'CALL_CLOSED'), n.cDown, 'refusals left the call alone');
+  t.is(countEvents(c, 'CALL_CLOSED'), n.cDown, 'refusals left the call alone');
   const run = sipp(t, { user: '1003', replaces: replacesFor(leg), expect: 200, holdMs: 3000 });
-  await until('the old phone got its BYE', () => count(c, 'CALL_CLOSED') > n.cDown);
-  t.is(count(a, 'CALL_CLOSED'), n.aDown, '1001 stays up');
+  await until('the old phone got its BYE', () => countEvents(c, 'CALL_CLOSED') > n.cDown);
+  t.is(countEvents(a, 'CALL_CLOSED'), n.aDown, '1001 stays up');
   t.is(await run, 0, 'SIPp: 200, ACK, its BYE answered');
-  await until('1001 cleared by SIPp’s BYE', () => count(a, 'CALL_CLOSED') > n.aDown);
+  await until('1001 cleared by SIPp’s BYE', () => countEvents(a, 'CALL_CLOSED') > n.aDown);
   const cdr = await cdrOf(callId);
   t.deepEqual(cdr.legs.map((l) => [l.direction, l.party, l.endedBy]), [['inbound', '1001', 'local'], ['outbound', '1003', 'local'], ['inbound', '1003', 'remote']]);
   t.deepEqual(cdr.transfers?.map((x) => [x.kind, x.transferorLegId, x.transfereeLegId, x.targetLegId]), [['replaces', cdr.legs[1]!.legId, cdr.legs[0]!.legId, cdr.legs[2]!.legId]]);

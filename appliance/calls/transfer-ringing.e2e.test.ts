@@ -37,6 +37,8 @@ import { openStore, type Store } from '../store/database.js';
 import { CallHandler } from './call-handler.js';
 import { SqliteCallStore, type CdrRecord } from './call-store.js';
 import { Baresip, freePortBlock, writeToneWav } from './testing/baresip.js';
+import { sleep, until } from '../daemon/testing/wait.js';
+import { countEvents } from '../daemon/testing/baresip-phone.js';
 
 const haveBaresip = existsSync('/usr/bin/baresip') && existsSync('/usr/lib/baresip/modules/ctrl_tcp.so');
 const serial = haveBaresip ? test.serial : test.serial.skip;
@@ -49,7 +51,6 @@ const clock = systemClock;
 const bus = new EventBus({ clock, log });
 const events: AnyAppEvent[] = [];
 bus.onAny((e) => events.push(e));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const FREQ = { a: 600, b: 1000, c: 1400 } as const;
 
 let db: Store;
@@ -64,20 +65,6 @@ let uasPort = 0;
 let a: Baresip;
 let b: Baresip;
 let c: Baresip;
-
-async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function count(p: Baresip, type: string): number {
-  return p.events.filter((e) => e.type === type).length;
-}
 
 function cdrOf(callId: string): Promise<CdrRecord> {
   return until(`CDR of ${callId}`, () => events.some((e) => e.type === 'call.cdr.written' && (e.payload as { callId: string }).callId === callId) && store.cdr(callId), 15_000);
@@ -418,17 +405,17 @@ test.after.always(async () => {
 serialSipp('blind transfer to a ringing target: NOTIFY 100 → 180 → 200 (terminated;reason=noresource), then BYE to the transferor; 1002 and 1003 bridged', async (t) => {
   events.length = 0;
   const known = c.recordings();
-  const n = { bUp: count(b, 'CALL_ESTABLISHED'), bDown: count(b, 'CALL_CLOSED'), cIn: count(c, 'CALL_INCOMING'), cUp: count(c, 'CALL_ESTABLISHED'), cDown: count(c, 'CALL_CLOSED') };
+  const n = { bUp: countEvents(b, 'CALL_ESTABLISHED'), bDown: countEvents(b, 'CALL_CLOSED'), cIn: countEvents(c, 'CALL_INCOMING'), cUp: countEvents(c, 'CALL_ESTABLISHED'), cDown: countEvents(c, 'CALL_CLOSED') };
   const run = sipp(t, transferorScenario('200 OK', true), { user: '1004', service: '1002', target: '1003' });
-  await until('1003 rings', () => count(c, 'CALL_INCOMING') > n.cIn, 15_000);
+  await until('1003 rings', () => countEvents(c, 'CALL_INCOMING') > n.cIn, 15_000);
   await sleep(700);
   await c.command('accept');
   t.is(await run, 0, 'SIPp saw 202, NOTIFY 100 / 180 / 200 with the right Subscription-State, and the BYE');
-  await until('1003 up', () => count(c, 'CALL_ESTABLISHED') > n.cUp);
-  t.is(count(b, 'CALL_CLOSED'), n.bDown, '1002 stays up, now with 1003');
+  await until('1003 up', () => countEvents(c, 'CALL_ESTABLISHED') > n.cUp);
+  t.is(countEvents(b, 'CALL_CLOSED'), n.bDown, '1002 stays up, now with 1003');
   await sleep(1500);
   await b.command('hangup');
-  await until('1003 cleared', () => count(c, 'CALL_CLOSED') > n.cDown);
+  await until('1003 cleared', () => countEvents(c, 'CALL_CLOSED') > n.cDown);
   const done = events.find((e) => e.type === 'call.transfer.completed')?.payload as { callId: string; kind: string } | undefined;
   t.is(done?.kind, 'blind');
   const cdr = await cdrOf(done!.callId);
@@ -440,13 +427,13 @@ serialSipp('blind transfer to a ringing target: NOTIFY 100 → 180 → 200 (term
 
 serialSipp('blind transfer refused by the ringing target: NOTIFY 100 → 180 → 486 (terminated); the transferor keeps its call', async (t) => {
   events.length = 0;
-  const n = { bDown: count(b, 'CALL_CLOSED'), cIn: count(c, 'CALL_INCOMING'), cDown: count(c, 'CALL_CLOSED') };
+  const n = { bDown: countEvents(b, 'CALL_CLOSED'), cIn: countEvents(c, 'CALL_INCOMING'), cDown: countEvents(c, 'CALL_CLOSED') };
   const run = sipp(t, transferorScenario('486 ', false), { user: '1004', service: '1002', target: '1003' });
-  await until('1003 rings', () => count(c, 'CALL_INCOMING') > n.cIn, 15_000);
+  await until('1003 rings', () => countEvents(c, 'CALL_INCOMING') > n.cIn, 15_000);
   await sleep(500);
   await c.command('hangup');
   t.is(await run, 0, 'SIPp saw NOTIFY 100 / 180 / 486 and ended its own call');
-  await until('1002 cleared by SIPp’s BYE', () => count(b, 'CALL_CLOSED') > n.bDown);
+  await until('1002 cleared by SIPp’s BYE', () => countEvents(b, 'CALL_CLOSED') > n.bDown);
   const failed = events.find((e) => e.type === 'call.transfer.failed')?.payload as { callId: string; status: number } | undefined;
   t.is(failed?.status, 486);
   const cdr = await cdrOf(failed!.callId);
@@ -456,12 +443,12 @@ serialSipp('blind transfer refused by the ringing target: NOTIFY 100 → 180 →
 
 serialSipp('REFER from the callee in the early dialog, before its answer: the transfer waits for the bridge; NOTIFY 100 → 180 → 200, BYE; 1001 ends up with 1003', async (t) => {
   events.length = 0;
-  const n = { aUp: count(a, 'CALL_ESTABLISHED'), aDown: count(a, 'CALL_CLOSED'), cIn: count(c, 'CALL_INCOMING'), cUp: count(c, 'CALL_ESTABLISHED'), cDown: count(c, 'CALL_CLOSED') };
+  const n = { aUp: countEvents(a, 'CALL_ESTABLISHED'), aDown: countEvents(a, 'CALL_CLOSED'), cIn: countEvents(c, 'CALL_INCOMING'), cUp: countEvents(c, 'CALL_ESTABLISHED'), cDown: countEvents(c, 'CALL_CLOSED') };
   uasPort = await freeUdpPort();
   const uas = sipp(t, earlyReferScenario(), { target: '1003', port: uasPort });
   await sleep(600);
   await a.command('dial', `sip:1005@127.0.0.1:${appPort}`);
-  await until('1003 rings', () => count(c, 'CALL_INCOMING') > n.cIn, 15_000).catch((err: unknown) => {
+  await until('1003 rings', () => countEvents(c, 'CALL_INCOMING') > n.cIn, 15_000).catch((err: unknown) => {
     const errs = readdirSync(dir).filter((f) => f.endsWith('-errors.log')).map((f) => readFileSync(path.join(dir, f), 'utf8'));
     t.log(`SIPp: ${errs.join('\n---\n').slice(-3000)}; a: ${a.events.map((e) => e.type).join(',')}; events: ${events.map((e) => e.type).join(',')}`);
     throw err;
@@ -469,12 +456,12 @@ serialSipp('REFER from the callee in the early dialog, before its answer: the tr
   await sleep(300);
   await c.command('accept');
   t.is(await uas, 0, 'SIPp saw ACK, 202, NOTIFY 100 / 180 / 200 and the BYE');
-  await until('1001 ↔ 1003', () => count(a, 'CALL_ESTABLISHED') > n.aUp && count(c, 'CALL_ESTABLISHED') > n.cUp);
+  await until('1001 ↔ 1003', () => countEvents(a, 'CALL_ESTABLISHED') > n.aUp && countEvents(c, 'CALL_ESTABLISHED') > n.cUp);
   const done = events.find((e) => e.type === 'call.transfer.completed')?.payload as { kind: string; callId: string } | undefined;
   t.is(done?.kind, 'blind');
   await sleep(500);
   await a.command('hangup');
-  await until('1003 cleared', () => count(c, 'CALL_CLOSED') > n.cDown);
+  await until('1003 cleared', () => countEvents(c, 'CALL_CLOSED') > n.cDown);
   const cdr = await cdrOf(done!.callId);
   t.deepEqual(cdr.legs.map((l) => [l.direction, l.party]), [['inbound', '1001'], ['outbound', '1005'], ['outbound', '1003']]);
   t.deepEqual(cdr.transfers?.map((x) => [x.kind, x.outcome]), [['blind', 200]]);
@@ -484,13 +471,13 @@ serial('semi-attended: 1002 REFERs 1001 with Replaces naming its consultation IN
   events.length = 0;
   const knownA = a.recordings();
   const knownC = c.recordings();
-  const n = { aUp: count(a, 'CALL_ESTABLISHED'), aDown: count(a, 'CALL_CLOSED'), bUp: count(b, 'CALL_ESTABLISHED'), bDown: count(b, 'CALL_CLOSED'), cIn: count(c, 'CALL_INCOMING'), cUp: count(c, 'CALL_ESTABLISHED'), cDown: count(c, 'CALL_CLOSED') };
+  const n = { aUp: countEvents(a, 'CALL_ESTABLISHED'), aDown: countEvents(a, 'CALL_CLOSED'), bUp: countEvents(b, 'CALL_ESTABLISHED'), bDown: countEvents(b, 'CALL_CLOSED'), cIn: countEvents(c, 'CALL_INCOMING'), cUp: countEvents(c, 'CALL_ESTABLISHED'), cDown: countEvents(c, 'CALL_CLOSED') };
   await a.command('dial', `sip:1002@127.0.0.1:${appPort}`);
-  await until('1001 ↔ 1002', () => count(a, 'CALL_ESTABLISHED') > n.aUp && count(b, 'CALL_ESTABLISHED') > n.bUp);
+  await until('1001 ↔ 1002', () => countEvents(a, 'CALL_ESTABLISHED') > n.aUp && countEvents(b, 'CALL_ESTABLISHED') > n.bUp);
   await b.command('hold');
   await until('1002 holds 1001', () => events.some((e) => e.type === 'call.leg.held'));
   await b.command('dial', `sip:1003@127.0.0.1:${appPort}`);
-  await until('1003 rings', () => count(c, 'CALL_INCOMING') > n.cIn);
+  await until('1003 rings', () => countEvents(c, 'CALL_INCOMING') > n.cIn);
   const consult = legOf('inbound', '1002');
   const ringing = legOf('outbound', '1003');
   await until('the consultation’s early dialog', () => consult.session.dialogIds.length > 0 && consult.level === 'alerting');
@@ -498,19 +485,19 @@ serial('semi-attended: 1002 REFERs 1001 with Replaces naming its consultation IN
   const replaces = encodeURIComponent(formatReplaces({ callId: d.callId, toTag: d.localTag, fromTag: d.remoteTag }));
   await b.command('line', '1');
   await b.command('transfer', `<sip:1003@127.0.0.1:${appPort}?Replaces=${replaces}>`);
-  await until('1002’s consultation call ended', () => count(b, 'CALL_CLOSED') > n.bDown);
+  await until('1002’s consultation call ended', () => countEvents(b, 'CALL_CLOSED') > n.bDown);
   t.is(ringing.level, 'alerting', '1003 keeps ringing: the same leg, not cancelled');
-  t.is(count(c, 'CALL_CLOSED'), n.cDown);
+  t.is(countEvents(c, 'CALL_CLOSED'), n.cDown);
   await sleep(500);
   await c.command('accept');
   await until('transfer completed', () => events.some((e) => e.type === 'call.transfer.completed' || e.type === 'call.transfer.failed'));
-  await until('both of 1002’s calls ended', () => count(b, 'CALL_CLOSED') >= n.bDown + 2);
-  t.is(count(c, 'CALL_INCOMING'), n.cIn + 1, '1003 rang once');
-  t.is(count(a, 'CALL_CLOSED'), n.aDown, '1001 stays up');
+  await until('both of 1002’s calls ended', () => countEvents(b, 'CALL_CLOSED') >= n.bDown + 2);
+  t.is(countEvents(c, 'CALL_INCOMING'), n.cIn + 1, '1003 rang once');
+  t.is(countEvents(a, 'CALL_CLOSED'), n.aDown, '1001 stays up');
   await sleep(2000);
   await c.command('hangup');
-  await until('1003 hung up', () => count(c, 'CALL_CLOSED') > n.cDown).catch(() => t.log(`c events: ${c.events.map((e) => e.type).join(',')}; ringing leg ${ringing.level}; events ${events.map((e) => e.type).join(',')}`));
-  await until('1001 cleared', () => count(a, 'CALL_CLOSED') > n.aDown);
+  await until('1003 hung up', () => countEvents(c, 'CALL_CLOSED') > n.cDown).catch(() => t.log(`c events: ${c.events.map((e) => e.type).join(',')}; ringing leg ${ringing.level}; events ${events.map((e) => e.type).join(',')}`));
+  await until('1001 cleared', () => countEvents(a, 'CALL_CLOSED') > n.aDown);
   const done = events.find((e) => e.type === 'call.transfer.completed')?.payload as { callId: string; kind: string; replacedCallId: string | null; targetLegId: string } | undefined;
   t.is(done?.kind, 'attended');
   t.is(done?.targetLegId, ringing.id, 'the leg that was ringing is the one bridged');

@@ -43,6 +43,7 @@ import { DB_FILE_NAME } from '../store/database.js';
 import { promptTextsZh, promptTextZh } from './flows/index.js';
 import { say } from './say/index.js';
 import { alawToPcm, findPrompt, findPromptPiecewise, readPromptPcm, trimSilence, type PiecewiseOptions } from './testing/heard-audio.js';
+import { sleep, until } from '../daemon/testing/wait.js';
 
 const haveTools = ['/usr/bin/baresip', '/usr/lib/baresip/modules/ctrl_tcp.so', '/usr/bin/espeak-ng', '/usr/bin/sox'].every((f) => existsSync(f));
 const serial = haveTools ? test.serial : test.serial.skip;
@@ -81,17 +82,6 @@ const billing = new BillingSimulator({ clock: systemClock });
 const gis = new GisSimulator({ clock: systemClock });
 
 const heardLog: string[] = [];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function query<T>(sql: string, ...params: unknown[]): T[] {
   const db = new BetterSqlite3(path.join(inst.dataDir, DB_FILE_NAME), { readonly: true, fileMustExist: true });

@@ -6,6 +6,7 @@
  */
 import type { CompiledQuery } from 'kysely';
 import type { Store } from '../../store/database.js';
+import type { RecordingArchivesTable } from '../../store/schema.js';
 import { statementOf, type WriteBehind } from '../../store/write-behind.js';
 import { SyncQueries } from '../../store/sync-query.js';
 import type { ArchivedRecording, RecordingArchive } from '../recorder/recording-volume.js';
@@ -47,6 +48,18 @@ export class SqliteArchiveStore implements RecordingArchive {
     else this.q.run(q);
   }
 
+  /** One row per recording: a later outcome (archived after failed) replaces the earlier. */
+  private upsert(label: string, recordingId: string, values: Omit<RecordingArchivesTable, 'recording_id'>): void {
+    this.write(
+      label,
+      this.store.db
+        .insertInto('recording_archives')
+        .values({ recording_id: recordingId, ...values })
+        .onConflict((oc) => oc.column('recording_id').doUpdateSet(values))
+        .compile(),
+    );
+  }
+
   private read(): void {
     this.writer?.drainSync();
   }
@@ -71,26 +84,12 @@ export class SqliteArchiveStore implements RecordingArchive {
 
   archived(recordingId: string, copy: { path: string; size: number; sha256: string; bitrateKbps: number }, at: number): void {
     const values = { state: 'archived' as const, path: copy.path, size: copy.size, sha256: copy.sha256, bitrate_kbps: copy.bitrateKbps, reason: null, archived_at: at, retry_after: null, wav_pruned_at: null };
-    this.write(
-      `archive ${recordingId}`,
-      this.store.db
-        .insertInto('recording_archives')
-        .values({ recording_id: recordingId, ...values })
-        .onConflict((oc) => oc.column('recording_id').doUpdateSet(values))
-        .compile(),
-    );
+    this.upsert(`archive ${recordingId}`, recordingId, values);
   }
 
   failed(recordingId: string, reason: string, bitrateKbps: number, at: number, retryAfter: number): void {
     const values = { state: 'failed' as const, path: null, size: null, sha256: null, bitrate_kbps: bitrateKbps, reason, archived_at: at, retry_after: retryAfter, wav_pruned_at: null };
-    this.write(
-      `archive ${recordingId} failed`,
-      this.store.db
-        .insertInto('recording_archives')
-        .values({ recording_id: recordingId, ...values })
-        .onConflict((oc) => oc.column('recording_id').doUpdateSet(values))
-        .compile(),
-    );
+    this.upsert(`archive ${recordingId} failed`, recordingId, values);
   }
 
   get(recordingId: string): ArchiveRow | null {
