@@ -35,27 +35,45 @@ export interface CallerIdModem {
   receiver(method: CallerId['method'], onCallerId: (cid: CallerId) => void): { push(pcm: Int16Array): void; close(): void };
 }
 
-/** Plays linear audio into a port, one 20 ms block per tick of the clock. */
-class Player {
+/** Blocks written ahead of the line: a timer firing up to this many frames late leaves no gap. */
+export const PLAYER_LEAD_BLOCKS = 3;
+/** A player further behind than this (a stalled process) skips the owed time rather than bursting. */
+const PLAYER_MAX_BURST = 6;
+
+/**
+ * Plays linear audio into a port at the line's rate. Blocks fall due by elapsed time on the
+ * clock, PLAYER_LEAD_BLOCKS ahead, and a late timer is made up by writing the blocks owed:
+ * Node's setInterval drifts by its own lateness, and a block missing under the card's frame
+ * clock is an idle gap in the middle of an FSK caller-ID, which the phone then rejects (its
+ * checksum fails) — seen as "no caller-ID" on a loaded box.
+ */
+export class Player {
   private timer: TimerHandle | null = null;
   constructor(
-    private readonly port: AnalogPort,
+    private readonly port: Pick<AnalogPort, 'audio'>,
     private readonly clock: Clock,
   ) {}
 
   /** Play `next()` blocks until it returns null. */
   start(next: () => Int16Array | null): void {
     this.stop();
-    const send = (): void => {
-      const pcm = next();
-      if (!pcm) {
-        this.stop();
-        return;
+    const origin = this.clock.monotonic();
+    let written = 0;
+    const pump = (): void => {
+      const due = Math.floor((this.clock.monotonic() - origin) / FRAME_MS) + PLAYER_LEAD_BLOCKS;
+      if (due - written > PLAYER_MAX_BURST) written = due - PLAYER_LEAD_BLOCKS;
+      while (written < due) {
+        const pcm = next();
+        if (!pcm) {
+          this.stop();
+          return;
+        }
+        this.port.audio.write(encodeAlaw(pcm));
+        written++;
       }
-      this.port.audio.write(encodeAlaw(pcm));
     };
-    this.timer = this.clock.setInterval(send, FRAME_MS);
-    send();
+    this.timer = this.clock.setInterval(pump, FRAME_MS);
+    pump();
   }
 
   stop(): void {
