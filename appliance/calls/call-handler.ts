@@ -536,8 +536,11 @@ export class CallHandler implements InviteHandler, AgentDialer, CallBridger, Cal
     };
   }
 
+  private channelDepsMemo: SipChannelDeps | null = null;
+
+  /** The same for every leg: built once. */
   private channelDeps(): SipChannelDeps {
-    return { ...this.deps.channel, engine: this.deps.engine, clock: this.deps.clock, log: this.deps.log };
+    return (this.channelDepsMemo ??= { ...this.deps.channel, engine: this.deps.engine, clock: this.deps.clock, log: this.deps.log });
   }
 }
 

@@ -76,7 +76,12 @@ export class Call {
   private finished = false;
   private readonly done: Promise<CdrRecord>;
   private resolveDone!: (c: CdrRecord) => void;
-  private readonly log: Logger;
+  private logger: Logger | null = null;
+
+  /** Made on first use (a pino child per call is not free at hundreds of calls a second). */
+  private get log(): Logger {
+    return (this.logger ??= this.deps.log.child({ callId: this.id }));
+  }
 
   constructor(
     o: { id: string; caller: string; called: string; direction: CdrRecord['direction'] },
@@ -87,7 +92,6 @@ export class Call {
     this.called = o.called;
     this.currentDirection = o.direction;
     this.startedAt = deps.clock.now();
-    this.log = deps.log.child({ callId: o.id });
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 

@@ -40,7 +40,10 @@ async function prepared(withTelephoneEvent: boolean): Promise<string[]> {
   }) as unknown as InviteSession;
   const rtp = Object.assign(new EventEmitter(), { id: 'ep-1', localPort: 20000, setRemote: async () => undefined, close: async () => null }) as unknown as RtpEndpoint;
   const engine = {
-    createRtpEndpoint: async () => rtp,
+    createRtpEndpoint: async (o: { inbandDtmf?: boolean }) => {
+      if (o.inbandDtmf) inband.push(rtp.id);
+      return rtp;
+    },
     play: async () => {
       throw new Error('not used');
     },

@@ -103,7 +103,12 @@ export class SipChannel implements Channel {
   private readonly emitter = new EventEmitter();
   private readonly abort = new AbortController();
   private readonly deps: SipChannelDeps;
-  private readonly log: Logger;
+  private logger: Logger | null = null;
+
+  /** Made on first use (a pino child per leg is not free at hundreds of calls a second). */
+  private get log(): Logger {
+    return (this.logger ??= this.deps.log.child({ mod: 'channel.sip', channelId: this.id, sipCallId: this.session.callId }));
+  }
   private origin = new LocalDescription();
   private readonly holdListeners = new Set<(held: boolean) => void>();
   private held = false;
@@ -122,7 +127,6 @@ export class SipChannel implements Channel {
     this.affinity = o.affinity;
     this.deps = deps;
     this.createdAt = deps.clock.now();
-    this.log = deps.log.child({ mod: 'channel.sip', channelId: o.id, sipCallId: o.session.callId });
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.media = { play: (items, opts) => this.play(items, opts), sendDtmf: (d) => this.sendDtmf(d) };
     o.session.on('ended', (e) => this.onEnded(e));
@@ -242,6 +246,8 @@ export class SipChannel implements Channel {
         telephoneEventPt: probe.media.telephoneEventPt ?? 101,
         affinity: this.affinity,
         rtpTimeoutMs: this.deps.rtpTimeoutMs ?? 30_000,
+        // A peer that did not negotiate telephone-event sends its keys as tones (see inbandUnlessTelephoneEvent).
+        inbandDtmf: probe.media.telephoneEventPt === null,
       });
     } catch (err) {
       this.log.error({ err: toAppError(err).message }, 'rtp endpoint failed');
@@ -257,7 +263,6 @@ export class SipChannel implements Channel {
     if (!ans.ok) return { ok: false, status: ans.status, reason: ans.warning };
     this.negotiated = ans.media;
     this.answerSdp = ans.sdp;
-    this.inbandUnlessTelephoneEvent(rtp, ans.media.telephoneEventPt);
     return { ok: true };
   }
 

@@ -19,6 +19,16 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** A Node timer as a TimerHandle (a class, not a closure per timer: SIP transactions start several per call). */
+class NodeTimer implements TimerHandle {
+  constructor(private readonly timer: NodeJS.Timeout) {}
+
+  cancel(): void {
+    // clearTimeout and clearInterval are the same function in Node.
+    clearTimeout(this.timer);
+  }
+}
+
 /** The real clock: Date.now, performance.now and Node timers. */
 export class SystemClock implements Clock {
   now(): number {
@@ -30,13 +40,11 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
-    return { cancel: () => clearTimeout(t) };
+    return new NodeTimer(setTimeout(fn, Math.max(0, ms)));
   }
 
   setInterval(fn: () => void, ms: number): TimerHandle {
-    const t = setInterval(fn, Math.max(1, ms));
-    return { cancel: () => clearInterval(t) };
+    return new NodeTimer(setInterval(fn, Math.max(1, ms)));
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -2,7 +2,7 @@
  * Identifiers: time-ordered, URL-safe, 26-character ULIDs (Crockford base32), so rows sort by
  * creation time and ids can be read in logs. Time comes from the injected clock.
  */
-import { randomBytes } from 'node:crypto';
+import { randomView } from './random-pool.js';
 import type { Clock } from './clock.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -14,7 +14,7 @@ export function ulid(clock: Pick<Clock, 'now'>): string {
     out = ALPHABET[time % 32]! + out;
     time = Math.floor(time / 32);
   }
-  const rnd = randomBytes(16);
+  const rnd = randomView(16);
   for (let i = 0; i < 16; i++) out += ALPHABET[rnd[i]! % 32]!;
   return out;
 }
@@ -35,18 +35,13 @@ export function newId(prefix: string, clock: Pick<Clock, 'now'>): string {
 export class MonotonicUlid {
   private lastTime = -1;
   private readonly rnd = new Uint8Array(16);
-  private pool = Buffer.alloc(0);
-  private poolAt = 0;
 
   next(clock: Pick<Clock, 'now'>): string {
     const now = clock.now();
     if (now > this.lastTime) {
       this.lastTime = now;
-      if (this.poolAt + 16 > this.pool.length) {
-        this.pool = randomBytes(4096);
-        this.poolAt = 0;
-      }
-      for (let i = 0; i < 16; i++) this.rnd[i] = this.pool[this.poolAt++]! % 32;
+      const fresh = randomView(16);
+      for (let i = 0; i < 16; i++) this.rnd[i] = fresh[i]! % 32;
     } else {
       let i = 15;
       while (i >= 0 && this.rnd[i] === 31) this.rnd[i--] = 0;

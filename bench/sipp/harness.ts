@@ -1,6 +1,7 @@
 /**
  * What the SIPp benchmarks share (issues 3, 4, 6 benchmarks: "driven by SIPp — never by the
- * appliance's own SIP code"): the REAL daemon (appliance/daemon/main.ts) started from source in
+ * appliance's own SIP code"): the REAL daemon as it ships — the source compiled once per bench run
+ * (`npm run build`), started as scripts/start.sh starts it (DAEMON_NODE_FLAGS) — in
  * a temporary data dir with a benchmark config, its database seeded the way the CLI does it
  * (extensions, dialplan routes) before it starts; SIPp runs with statistics files; process CPU
  * and RSS read from /proc/PID/stat and /proc/PID/status; the machine described for the report.
@@ -9,8 +10,7 @@
  * SHA-256) so every call pays the challenge as a phone's call would, 127.0.0.0/8 trusted (no
  * flood bans on the load generator), no voice card, log level warn.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import dgram from 'node:dgram';
@@ -26,6 +26,18 @@ import { SqliteSipStore } from '../../appliance/sip/registrar/sip-store.js';
 import { DB_FILE_NAME, openStore, type Store } from '../../appliance/store/database.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Node flags of the production daemon (scripts/start.sh, image/systemd/hotline-appliance.service). */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=32'];
+
+let built = false;
+/** `npm run build` once per bench process, so the daemon measured is the current source compiled. */
+function buildOnce(): void {
+  if (built) return;
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+  built = true;
+}
 export const SCENARIOS = path.join(REPO_ROOT, 'bench/sipp');
 export const SIPP = ['/usr/bin/sipp', '/usr/local/bin/sipp'].find((p) => existsSync(p)) ?? null;
 const CLK_TCK = 100;
@@ -123,9 +135,13 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
     await store.close();
   }
 
-  const execArgv = ['--import=tsx'];
+  // What ships: the compiled daemon with scripts/start.sh's flags (tsx adds its own per-function wrappers).
+  buildOnce();
+  const execArgv = ['--enable-source-maps', ...DAEMON_NODE_FLAGS];
   if (o.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
-  const child = spawn(process.execPath, [...execArgv, path.join(REPO_ROOT, 'appliance/daemon/main.ts')], {
+  // Extra Node flags for the daemon while investigating, e.g. BENCH_DAEMON_NODE_ARGS=--heapsnapshot-signal=SIGUSR2
+  execArgv.push(...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const child = spawn(process.execPath, [...execArgv, path.join(REPO_ROOT, 'dist/appliance/daemon/main.js')], {
     cwd: REPO_ROOT,
     env: { ...process.env, APPLIANCE_CONFIG: configFile, APPLIANCE_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],

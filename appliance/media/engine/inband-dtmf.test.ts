@@ -62,8 +62,8 @@ test('worker thread: a phone sending a key both as RFC 4733 and in-band is repor
   t.teardown(() => engine.stop());
   const peer = await FakePeer.open('PCMU');
   t.teardown(() => peer.close());
-  const ep = await engine.createRtpEndpoint({ codec: 'PCMU', remote: peer.address });
-  await engine.setInbandDtmf(ep, true);
+  // Detection on from creation (an inbound leg whose offer lacked telephone-event, sip-channel.ts prepare).
+  const ep = await engine.createRtpEndpoint({ codec: 'PCMU', remote: peer.address, inbandDtmf: true });
   const seen: Array<{ digit: string; source: string }> = [];
   ep.on('dtmf', (e) => seen.push({ digit: e.digit, source: (e as { source?: string }).source ?? '?' }));
   const to = { address: '127.0.0.1', port: ep.localPort };

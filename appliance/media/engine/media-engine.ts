@@ -42,6 +42,7 @@ import {
   lostLegStats,
   PROTOCOL_VERSION,
   WorkerMessageSchema,
+  Outbox,
   type Address,
   type Command,
   type CommandName,
@@ -85,6 +86,8 @@ export interface RtpEndpointOptions {
   /** `endpoint.timeout` after this long without RTP (default 30 s, 0 = never). */
   rtpTimeoutMs?: number;
   affinity?: string;
+  /** In-band DTMF detection on from the start (a peer without telephone-event), as setInbandDtmf(ep, true). */
+  inbandDtmf?: boolean;
 }
 
 export interface RecordingOptions {
@@ -177,6 +180,7 @@ export class WorkerLink {
   alive = true;
   /** Set when the engine asked the worker to stop: its exit is not a crash. */
   private stopping = false;
+  private readonly outbox: Outbox;
 
   constructor(
     readonly index: number,
@@ -186,7 +190,8 @@ export class WorkerLink {
     /** An exit the engine did not ask for (uncaught error, OOM, terminated from outside). */
     onCrash: (link: WorkerLink, why: string) => void = () => undefined,
   ) {
-    worker.on('message', (raw: unknown) => {
+    this.outbox = new Outbox((m) => worker.postMessage(m));
+    const onMessage = (raw: unknown): void => {
       if ((raw as { kind?: unknown } | null)?.kind === 'shutdown-done') return;
       const parsed = WorkerMessageSchema.safeParse(raw);
       if (!parsed.success) {
@@ -203,6 +208,11 @@ export class WorkerLink {
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m.result);
       else p.reject(new MediaError(m.error.code, m.error.message));
+    };
+    // protocol.ts: a batch is an array of messages, handled in order.
+    worker.on('message', (raw: unknown) => {
+      if (!Array.isArray(raw)) onMessage(raw);
+      else for (const m of raw) onMessage(m);
     });
     let failure: string | null = null;
     worker.on('error', (err) => {
@@ -222,7 +232,7 @@ export class WorkerLink {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ v: PROTOCOL_VERSION, id, cmd });
+      this.outbox.post({ v: PROTOCOL_VERSION, id, cmd });
     });
   }
 
@@ -251,6 +261,7 @@ export class WorkerLink {
         limit.cancel();
         resolve();
       });
+      this.outbox.flush();
       this.worker.postMessage({ kind: 'shutdown' });
     });
     await this.worker.terminate();
@@ -460,6 +471,7 @@ export class MediaEngine {
         remote: o.remote ?? null,
         telephoneEventPt: o.telephoneEventPt ?? 101,
         rtpTimeoutMs: o.rtpTimeoutMs ?? 30_000,
+        ...(o.inbandDtmf ? { inbandDtmf: true } : {}),
       });
       const ep = new RtpEndpoint(endpointId, o.codec, r.localAddress, r.localPort, link, this);
       this.endpoints.set(endpointId, ep);

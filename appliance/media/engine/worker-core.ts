@@ -232,6 +232,7 @@ export class WorkerCore {
       this.deps.clock.monotonic(),
     );
     this.legs.set(cmd.endpointId, { session, output: new Uint8Array(FRAME_SAMPLES), bridgeId: null });
+    if (cmd.inbandDtmf) this.setInband(cmd.endpointId, true);
     return { localAddress: pair.address, localPort: pair.port };
   }
 

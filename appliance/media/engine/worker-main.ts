@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../core/clock.js';
 import { nodeRecorderFs } from '../recorder/recorder-fs.js';
 import { spandspDsp } from './dsp.js';
-import { PROTOCOL_VERSION, RequestSchema, WorkerConfigSchema, type WorkerEvent, type WorkerMessage } from './protocol.js';
+import { Outbox, PROTOCOL_VERSION, RequestSchema, WorkerConfigSchema, type WorkerEvent, type WorkerMessage } from './protocol.js';
 import { UdpSocketFactory } from './udp.js';
 import { WorkerCore } from './worker-core.js';
 
@@ -16,7 +16,8 @@ const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
 const config = WorkerConfigSchema.parse(workerData);
 
-const post = (m: WorkerMessage): void => port.postMessage(m);
+const outbox = new Outbox((m) => port.postMessage(m));
+const post = (m: WorkerMessage): void => outbox.post(m);
 const emit = (event: WorkerEvent): void => post({ v: PROTOCOL_VERSION, kind: 'event', event });
 
 const core = new WorkerCore({
@@ -33,11 +34,14 @@ const core = new WorkerCore({
 });
 core.start();
 
-port.on('message', (raw: unknown) => {
+const onRequest = (raw: unknown): void => {
   if ((raw as { kind?: unknown } | null)?.kind === 'shutdown') {
     core
       .shutdown()
-      .finally(() => port.postMessage({ kind: 'shutdown-done' }))
+      .finally(() => {
+        outbox.flush();
+        port.postMessage({ kind: 'shutdown-done' });
+      })
       .catch(() => undefined);
     return;
   }
@@ -53,4 +57,9 @@ port.on('message', (raw: unknown) => {
     (result) => post({ v: PROTOCOL_VERSION, kind: 'reply', id, ok: true, result: result ?? null }),
     (err: unknown) => post({ v: PROTOCOL_VERSION, kind: 'reply', id, ok: false, error: WorkerCore.errorOf(err) }),
   );
+};
+// protocol.ts Outbox: a batch is an array of requests, handled in order.
+port.on('message', (raw: unknown) => {
+  if (!Array.isArray(raw)) onRequest(raw);
+  else for (const r of raw) onRequest(r);
 });

@@ -15,6 +15,7 @@
  * re-authenticates) rather than letting its counts start over.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomView } from '../../core/random-pool.js';
 import type { Clock } from '../../core/clock.js';
 
 const TS_LEN = 8;
@@ -48,7 +49,7 @@ export class NonceService {
   issue(clientIp: string): string {
     const head = Buffer.alloc(TS_LEN + RAND_LEN);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.now()))), 0);
-    randomBytes(RAND_LEN).copy(head, TS_LEN);
+    randomView(RAND_LEN).copy(head, TS_LEN);
     return Buffer.concat([head, this.mac(head, clientIp)]).toString('base64url');
   }
 

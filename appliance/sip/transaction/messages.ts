@@ -6,7 +6,7 @@
  *   §8.1.1.7 branch and §19.3 tag values.
  * The UA core (ua/) builds its responses with createResponse too.
  */
-import { randomBytes } from 'node:crypto';
+import { randomView } from '../../core/random-pool.js';
 import {
   BRANCH_MAGIC_COOKIE,
   Headers,
@@ -16,33 +16,14 @@ import {
   type NameAddr,
 } from '../message/index.js';
 
-/**
- * Crypto randomness drawn 4 KiB at a time: every call needs a few branches and tags, and one
- * randomBytes() per value cost 2–3 % of the main thread in the sip-cps profile. Each byte is
- * used once.
- */
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-function take(n: number): number {
-  if (poolAt + n > pool.length) {
-    pool = randomBytes(4096);
-    poolAt = 0;
-  }
-  const at = poolAt;
-  poolAt += n;
-  return at;
-}
-
 /** RFC 3261 §8.1.1.7: "The branch ID ... MUST always begin with the characters "z9hG4bK"", unique across space and time. */
 export function newBranch(): string {
-  const at = take(12);
-  return BRANCH_MAGIC_COOKIE + pool.toString('base64url', at, at + 12);
+  return BRANCH_MAGIC_COOKIE + randomView(12).toString('base64url');
 }
 
 /** RFC 3261 §19.3: "at least 32 bits of randomness". */
 export function newTag(): string {
-  const at = take(8);
-  return pool.toString('hex', at, at + 8);
+  return randomView(8).toString('hex');
 }
 
 function cloneNameAddr(na: NameAddr): NameAddr {
