@@ -7,7 +7,8 @@
  * so the validated list is kept (store/read-cache.ts) until saveRoute (at once) or another
  * connection (the CLI: within a second of `now`) writes; it is frozen, since every caller shares it.
  */
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { CompiledQuery, Insertable, Kysely } from 'kysely';
+import { InsertTemplate } from '../store/insert-template.js';
 import type { FieldIssue } from '../core/errors.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
@@ -183,7 +184,7 @@ export class SqliteCallStore implements CallStorePort {
     };
   }
 
-  private run(q: CompiledQuery): void {
+  private run(q: Pick<CompiledQuery, 'sql' | 'parameters'>): void {
     this.q.run(q);
   }
 
@@ -202,71 +203,83 @@ function deepFreeze<T extends object>(o: T): T {
  * SqliteCallStore runs them in one transaction; the write-behind store (cdr-write-behind.ts)
  * hands them to the writer thread.
  */
-export function cdrStatements(db: Kysely<Database>, c: CdrRecord): CompiledQuery<unknown>[] {
-  const out: CompiledQuery<unknown>[] = [];
-  out.push(
-    db
-      .insertInto('cdrs')
-      .values({
-        call_id: c.callId,
-        direction: c.direction,
-        caller: c.caller,
-        called: c.called,
-        route_id: c.routeId,
-        target_kind: c.targetKind,
-        target: c.target,
-        started_at: c.startedAt,
-        answered_at: c.answeredAt,
-        ended_at: c.endedAt,
-        duration_ms: c.endedAt - c.startedAt,
-        billsec_ms: c.answeredAt === null ? 0 : c.endedAt - c.answeredAt,
-        cause: c.cause,
-        ended_by: c.endedBy,
-        legs: c.legs.length,
-      })
-      .compile(),
-  );
+interface CdrTemplates {
+  cdr: InsertTemplate<Insertable<Database['cdrs']>>;
+  leg: InsertTemplate<Insertable<Database['cdr_legs']>>;
+  transfer: InsertTemplate<Insertable<Database['cdr_transfers']>>;
+}
+const templates = new WeakMap<Kysely<Database>, CdrTemplates>();
+
+function cdrTemplates(db: Kysely<Database>): CdrTemplates {
+  let t = templates.get(db);
+  if (!t) {
+    t = {
+      cdr: new InsertTemplate((row) => db.insertInto('cdrs').values(row).compile()),
+      leg: new InsertTemplate((row) => db.insertInto('cdr_legs').values(row).compile()),
+      transfer: new InsertTemplate((row) => db.insertInto('cdr_transfers').values(row).compile()),
+    };
+    templates.set(db, t);
+  }
+  return t;
+}
+
+/** The statements that write one CDR: its row, a row per leg and per transfer. */
+export function cdrStatements(db: Kysely<Database>, c: CdrRecord): Array<{ sql: string; parameters: readonly unknown[] }> {
+  const t = cdrTemplates(db);
+  const out = [
+    t.cdr.bind({
+      call_id: c.callId,
+      direction: c.direction,
+      caller: c.caller,
+      called: c.called,
+      route_id: c.routeId,
+      target_kind: c.targetKind,
+      target: c.target,
+      started_at: c.startedAt,
+      answered_at: c.answeredAt,
+      ended_at: c.endedAt,
+      duration_ms: c.endedAt - c.startedAt,
+      billsec_ms: c.answeredAt === null ? 0 : c.endedAt - c.answeredAt,
+      cause: c.cause,
+      ended_by: c.endedBy,
+      legs: c.legs.length,
+    }),
+  ];
   c.legs.forEach((l, position) =>
     out.push(
-      db
-        .insertInto('cdr_legs')
-        .values({
-          call_id: c.callId,
-          leg_id: l.legId,
-          position,
-          tech: l.tech,
-          direction: l.direction,
-          party: l.party,
-          codec: l.codec,
-          created_at: l.createdAt,
-          answered_at: l.answeredAt,
-          ended_at: l.endedAt,
-          cause: l.cause,
-          ended_by: l.endedBy,
-          mos: l.mos,
-          packets_lost: l.packetsLost,
-          jitter_ms: l.jitterMs,
-        })
-        .compile(),
+      t.leg.bind({
+        call_id: c.callId,
+        leg_id: l.legId,
+        position,
+        tech: l.tech,
+        direction: l.direction,
+        party: l.party,
+        codec: l.codec,
+        created_at: l.createdAt,
+        answered_at: l.answeredAt,
+        ended_at: l.endedAt,
+        cause: l.cause,
+        ended_by: l.endedBy,
+        mos: l.mos,
+        packets_lost: l.packetsLost,
+        jitter_ms: l.jitterMs,
+      }),
     ),
   );
   (c.transfers ?? []).forEach((x, position) =>
     out.push(
-      db
-        .insertInto('cdr_transfers')
-        .values({
-          call_id: c.callId,
-          position,
-          kind: x.kind,
-          at: x.at,
-          transferor_leg: x.transferorLegId,
-          transferee_leg: x.transfereeLegId,
-          target_leg: x.targetLegId,
-          target: x.target,
-          replaced_call_id: x.replacedCallId,
-          outcome: x.outcome,
-        })
-        .compile(),
+      t.transfer.bind({
+        call_id: c.callId,
+        position,
+        kind: x.kind,
+        at: x.at,
+        transferor_leg: x.transferorLegId,
+        transferee_leg: x.transfereeLegId,
+        target_leg: x.targetLegId,
+        target: x.target,
+        replaced_call_id: x.replacedCallId,
+        outcome: x.outcome,
+      }),
     ),
   );
   return out;

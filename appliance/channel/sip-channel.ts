@@ -28,6 +28,7 @@ import type { LegStats } from '../media/engine/protocol.js';
 import type { TonePlan } from '../media/tones/tone-plan.js';
 import {
   answerOffer,
+  planAnswer,
   applyAnswer,
   createOffer,
   LocalDescription,
@@ -233,7 +234,7 @@ export class SipChannel implements Channel {
   async prepare(): Promise<{ ok: true } | { ok: false; status: number; reason: string }> {
     const offer = this.session.remoteSdp;
     if (!offer) return this.prepareLateOffer();
-    const probe = answerOffer(offer, { address: this.deps.mediaAddress, port: 9, codecs: this.deps.codecs }, new LocalDescription('0'));
+    const probe = planAnswer(offer, { address: this.deps.mediaAddress, codecs: this.deps.codecs });
     if (!probe.ok) {
       this.session.reject(probe.status, probe.reason, [['Warning', `${probe.status === 488 ? 305 : 399} - "${probe.warning.replace(/"/g, "'")}"`]]);
       return { ok: false, status: probe.status, reason: probe.warning };
@@ -259,10 +260,8 @@ export class SipChannel implements Channel {
       return { ok: false, status: 487, reason: 'cancelled' };
     }
     this.attachRtp(rtp);
-    const ans = answerOffer(offer, { address: this.deps.mediaAddress, port: rtp.localPort, codecs: [probe.media.codec] }, this.origin);
-    if (!ans.ok) return { ok: false, status: ans.status, reason: ans.warning };
-    this.negotiated = ans.media;
-    this.answerSdp = ans.sdp;
+    this.negotiated = probe.media;
+    this.answerSdp = probe.render(rtp.localPort, this.origin);
     return { ok: true };
   }
 

@@ -89,6 +89,25 @@ function pickTelephoneEvent(codecs: readonly SdpCodec[]): SdpCodec | undefined {
  * with a Warning text (RFC 3261 §20.43: 305 "Incompatible media format").
  */
 export function answerOffer(offer: Buffer | string, local: LocalMedia, origin: LocalDescription): AnswerResult {
+  const plan = planAnswer(offer, local);
+  return plan.ok ? { ok: true, sdp: plan.render(local.port, origin), media: plan.media } : plan;
+}
+
+export type AnswerPlan =
+  | {
+      ok: true;
+      media: NegotiatedMedia;
+      /** The answer's SDP with our RTP port (known once the endpoint is open). */
+      render(port: number, origin: LocalDescription): string;
+    }
+  | Extract<AnswerResult, { ok: false }>;
+
+/**
+ * The answer decided before our RTP port is known: a leg negotiates first (to refuse with 488
+ * before opening anything), opens its endpoint with the chosen codec, then renders — one parse
+ * and one write per call. `local.port` is not used.
+ */
+export function planAnswer(offer: Buffer | string, local: Omit<LocalMedia, 'port'> & { port?: number }): AnswerPlan {
   let session: SdpSession;
   try {
     session = parseSdp(offer);
@@ -113,19 +132,22 @@ export function answerOffer(offer: Buffer | string, local: LocalMedia, origin: L
   }
   const m = session.media[chosen.index]!;
   const direction = answerDirection(m.direction, local.direction ?? 'sendrecv');
-  const media: WriteMedia[] = session.media.map((om) => {
-    if (om.index !== chosen!.index) return { type: om.type, port: 0, protocol: om.protocol, codecs: om.codecs.slice(0, 1), direction: 'inactive' };
-    const codecs: WriteMedia['codecs'] = [
-      { pt: chosen!.pt, name: chosen!.codec, rate: 8000 },
-      ...(chosen!.te ? [{ pt: chosen!.te.pt, name: 'TELEPHONE-EVENT', rate: 8000, fmtp: '0-16' }] : []),
-    ];
-    return { type: 'audio', port: local.port, protocol: 'RTP/AVP', codecs, direction, ptime: PTIME_MS };
-  });
-  const sdp = origin.describe(local.address, media);
+  const accepted = chosen;
+  const render = (port: number, origin: LocalDescription): string => {
+    const media: WriteMedia[] = session.media.map((om) => {
+      if (om.index !== accepted.index) return { type: om.type, port: 0, protocol: om.protocol, codecs: om.codecs.slice(0, 1), direction: 'inactive' };
+      const codecs: WriteMedia['codecs'] = [
+        { pt: accepted.pt, name: accepted.codec, rate: 8000 },
+        ...(accepted.te ? [{ pt: accepted.te.pt, name: 'TELEPHONE-EVENT', rate: 8000, fmtp: '0-16' }] : []),
+      ];
+      return { type: 'audio', port, protocol: 'RTP/AVP', codecs, direction, ptime: PTIME_MS };
+    });
+    return origin.describe(local.address, media);
+  };
   const hold = isHoldAddress(m.address);
   return {
     ok: true,
-    sdp,
+    render,
     media: {
       codec: chosen.codec,
       pt: chosen.pt,

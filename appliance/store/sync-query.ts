@@ -28,12 +28,12 @@ export class SyncQueries {
     return this.prepare(q).get(...q.parameters) as O | undefined;
   }
 
-  /** Execute a write; returns the number of rows changed. */
-  run(q: CompiledQuery<unknown>): number {
+  /** Execute a write (a compiled query, or an InsertTemplate binding); returns the number of rows changed. */
+  run(q: Pick<CompiledQuery<unknown>, 'sql' | 'parameters'>): number {
     return this.prepare(q).run(...q.parameters).changes;
   }
 
-  private prepare(q: CompiledQuery<unknown>): Statement<unknown[]> {
+  private prepare(q: Pick<CompiledQuery<unknown>, 'sql'>): Statement<unknown[]> {
     let st = this.statements.get(q.sql);
     if (!st) {
       st = this.sqlite.prepare<unknown[]>(q.sql);
