@@ -59,3 +59,28 @@ test('each daemon has its own registry', (t) => {
   t.not(a.registry, b.registry);
   t.is(b.registry.getSingleMetric('http_request_duration_seconds')?.constructor.name, 'Histogram');
 });
+
+test('event-loop lag: ours is how late the loop ran (0 when idle, the block when blocked), per scrape window', async (t) => {
+  const { registry } = createMetrics({ clock: new SystemClock() });
+  const read = async (name: string): Promise<number> => {
+    const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(await registry.metrics());
+    if (!m) throw new Error(`${name} missing`);
+    return Number(m[1]);
+  };
+  const value = (text: string, name: string): number => Number(new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text)?.[1]);
+  await read('appliance_eventloop_lag_p99_seconds'); // start a fresh window
+  await new Promise((r) => setTimeout(r, 400));
+  const idle = await registry.metrics();
+  t.true(value(idle, 'nodejs_eventloop_lag_p99_seconds') >= 0.019, 'prom-client reports the 20 ms sampling interval itself');
+  t.true(value(idle, 'appliance_eventloop_lag_p99_seconds') < 0.008, `idle: ${value(idle, 'appliance_eventloop_lag_p99_seconds')}`);
+
+  await new Promise((r) => setTimeout(r, 50));
+  const until = performance.now() + 80;
+  while (performance.now() < until); // the main thread blocked for 80 ms
+  await new Promise((r) => setTimeout(r, 50));
+  const blocked = await registry.metrics();
+  const max = value(blocked, 'appliance_eventloop_lag_max_seconds');
+  t.true(max >= 0.06 && max < 0.2, `blocked 80 ms: max ${max}`);
+  await new Promise((r) => setTimeout(r, 200));
+  t.true((await read('appliance_eventloop_lag_max_seconds')) < 0.06, 'the next window starts afresh');
+});

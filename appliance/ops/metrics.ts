@@ -3,13 +3,18 @@
  *   - the default process metrics (CPU, memory, fds, GC, handles) and event-loop lag
  *     (`nodejs_eventloop_lag_seconds`, `nodejs_eventloop_lag_p99_seconds`, …), prefixed as
  *     prom-client names them;
+ *   - `appliance_eventloop_lag_p99_seconds` / `…_max_seconds`: how late the main thread ran a
+ *     10 ms timer since the last scrape. prom-client's `nodejs_eventloop_lag_p99_seconds` is
+ *     monitorEventLoopDelay's raw interval, which includes the sampling resolution (an idle
+ *     process reports 20 ms at precision 20): ours subtract it, so 0 means "never late";
  *   - `http_request_duration_seconds`: a histogram by route (the express route pattern, never
  *     the raw URL, so ids do not explode the label set), method and status.
  * One Registry per daemon (no global registry), so tests and several instances do not collide.
  * Later issues register telephony metrics on `registry`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 
 export interface Metrics {
@@ -27,6 +32,7 @@ export function createMetrics(deps: { clock: Clock; defaultLabels?: Record<strin
   const registry = new Registry();
   if (deps.defaultLabels) registry.setDefaultLabels(deps.defaultLabels);
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  registerEventLoopLag(registry);
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route pattern, method and status',
@@ -56,6 +62,37 @@ export function createMetrics(deps: { clock: Clock; defaultLabels?: Record<strin
   };
 
   return { registry, httpDuration, middleware, handler };
+}
+
+/** monitorEventLoopDelay's sampling period; every recorded interval is at least this long. */
+const LAG_RESOLUTION_MS = 10;
+
+function registerEventLoopLag(registry: Registry): void {
+  const delay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  delay.enable();
+  const lateBy = (ns: number): number => Math.max(0, ns / 1e9 - LAG_RESOLUTION_MS / 1000);
+  // prom-client collects in registration order: the p99 gauge reads the window and resets it,
+  // the max gauge (registered after) reports what that read saw.
+  let windowMax = 0;
+  new Gauge({
+    name: 'appliance_eventloop_lag_p99_seconds',
+    help: 'Main-thread event-loop lag since the last scrape, 99th percentile (monitorEventLoopDelay minus its 10 ms resolution)',
+    registers: [registry],
+    collect() {
+      const seen = delay.count > 0;
+      this.set(seen ? lateBy(delay.percentile(99)) : 0);
+      windowMax = seen ? lateBy(delay.max) : 0;
+      delay.reset();
+    },
+  });
+  new Gauge({
+    name: 'appliance_eventloop_lag_max_seconds',
+    help: 'Longest main-thread event-loop lag since the last scrape (a 10 ms timer fired this much late)',
+    registers: [registry],
+    collect() {
+      this.set(windowMax);
+    },
+  });
 }
 
 /** The matched express route pattern (`/api/v1/keys/:id`), or UNMATCHED_ROUTE. */

@@ -417,12 +417,12 @@ export function filesUnder(dir: string): Array<{ file: string; size: number }> {
   return out;
 }
 
-/** Poll /metrics for the main thread's event-loop lag p99 (prom-client default metric), seconds. */
+/** Poll /metrics for the main thread's event-loop lag p99 since the last poll (appliance_eventloop_lag_p99_seconds, ops/metrics.ts), seconds. */
 export async function eventLoopP99(httpUrl: string): Promise<number | null> {
   try {
     const res = await fetch(new URL('/metrics', httpUrl));
     const text = await res.text();
-    const m = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)$/m.exec(text);
+    const m = /^appliance_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)$/m.exec(text);
     return m ? Number(m[1]) : null;
   } catch {
     return null;
