@@ -51,6 +51,13 @@ export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER';
 export interface DialogRegistry {
   add(dialog: Dialog, session: InviteSession): void;
   remove(dialog: Dialog): void;
+  /**
+   * The session is over and owes nothing more (no 2xx awaiting its ACK): keep only the dialog's
+   * identity, answering a BYE that crossed ours with 200 (§15.1.2) and anything else with 481,
+   * until `remove`. The session itself (requests, transactions, the call above it) is then
+   * garbage at once instead of 64*T1 later.
+   */
+  retire(dialog: Dialog, peerHosts: readonly string[]): void;
 }
 
 export interface SessionDeps {
@@ -228,7 +235,11 @@ export class InviteSession {
    * name cannot be compared with a source address without DNS).
    */
   fromPeer(host: string): boolean {
-    const norm = (h: string): string => h.replace(/^\[|\]$/g, '').replace(/^::ffff:/i, '').toLowerCase();
+    return isPeerHost(host, this.peerHosts());
+  }
+
+  /** Where the peer's requests may come from: the INVITE's source, our next hop, its target and first route. */
+  private peerHosts(): string[] {
     const known: string[] = [];
     if (this.serverTx) known.push(this.serverTx.source.host);
     if (this.hop) known.push(this.hop.host);
@@ -239,8 +250,7 @@ export class InviteSession {
       const route = d.routeSet[0]?.uri;
       if (route && isSipUri(route)) known.push(route.host);
     }
-    const want = norm(host);
-    return known.some((k) => norm(k) === want || isIP(norm(k)) === 0);
+    return known;
   }
 
   /**
@@ -838,6 +848,19 @@ export class InviteSession {
       keep.timer?.cancel();
       this.pending2xx = null;
     }
+    if (this.pending2xx === null && this.dialog) {
+      // Nothing owed: a retransmitted BYE is absorbed by its transaction, a 2xx retransmission
+      // reaches us through the INVITE client transaction (Timer M); only the dialog's identity
+      // stays, so a crossing BYE is answered 200 and anything else 481.
+      for (const d of [...this.early.values()]) if (d !== this.dialog) this.forget(d);
+      if (this.dialog.state !== 'terminated') this.dialog.transition('terminated');
+      this.deps.registry.retire(this.dialog, this.peerHosts());
+      forgetLater(this.deps.clock, this.deps.registry, this.dialog, 64 * this.deps.t1);
+      this.emit('ended', info);
+      this.onOffer = null;
+      this.emitter.removeAllListeners();
+      return;
+    }
     this.deps.clock.setTimeout(() => {
       this.pending2xx?.timer?.cancel();
       this.pending2xx = null;
@@ -853,6 +876,21 @@ export class InviteSession {
     this.onOffer = null;
     this.emitter.removeAllListeners();
   }
+}
+
+/**
+ * Whether `host` is one of the peer's hosts (a name among them — not an IP literal — matches
+ * any source: we cannot tell which address it resolves to).
+ */
+export function isPeerHost(host: string, known: readonly string[]): boolean {
+  const norm = (h: string): string => h.replace(/^\[|\]$/g, '').replace(/^::ffff:/i, '').toLowerCase();
+  const want = norm(host);
+  return known.some((k) => norm(k) === want || isIP(norm(k)) === 0);
+}
+
+/** Forget a retired dialog after 64*T1; a module function so the timer holds the dialog, not the session. */
+function forgetLater(clock: Clock, registry: DialogRegistry, dialog: Dialog, ms: number): void {
+  clock.setTimeout(() => registry.remove(dialog), ms);
 }
 
 function respond(tx: ServerTransactionAny, status: number, reason?: string, headers: ReadonlyArray<[string, string]> = []): void {

@@ -18,7 +18,7 @@ import type { Clock } from '../../core/clock.js';
 import type { TransactionError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { Dialog, requestDialogKey, type NextHop } from '../dialog/dialog.js';
-import { InviteSession, type ClientAuth, type DialogRegistry, type SessionDeps } from '../dialog/session.js';
+import { InviteSession, isPeerHost, type ClientAuth, type DialogRegistry, type SessionDeps } from '../dialog/session.js';
 import { MIN_SE_FLOOR, parseSessionExpires, type SessionTimerConfig } from '../dialog/session-timer.js';
 import { Contact, sipUri, type NameAddr, type SipRequest, type Uri } from '../message/index.js';
 import type { InviteServerTransaction, ServerTransactionAny } from '../transaction/index.js';
@@ -71,7 +71,8 @@ export class UserAgent implements RequestHandler, DialogRegistry {
   private endpoint: SipEndpoint | null = null;
   private readonly opts: UserAgentOptions;
   private readonly log: Logger;
-  private readonly dialogs = new Map<string, { dialog: Dialog; session: InviteSession }>();
+  /** Live dialogs with their session; retired ones (session over, DialogRegistry.retire) with the peer's hosts only. */
+  private readonly dialogs = new Map<string, { dialog: Dialog; session: InviteSession } | { dialog: Dialog; session: null; peerHosts: readonly string[] }>();
   private readonly pendingInvites = new Map<InviteServerTransaction, InviteSession>();
 
   constructor(opts: UserAgentOptions) {
@@ -97,6 +98,11 @@ export class UserAgent implements RequestHandler, DialogRegistry {
   remove(dialog: Dialog): void {
     const e = this.dialogs.get(dialog.key);
     if (e?.dialog === dialog) this.dialogs.delete(dialog.key);
+  }
+
+  retire(dialog: Dialog, peerHosts: readonly string[]): void {
+    const e = this.dialogs.get(dialog.key);
+    if (e?.dialog === dialog) this.dialogs.set(dialog.key, { dialog, session: null, peerHosts });
   }
 
   /** The session of a dialog by its key (RFC 3891 Replaces names a dialog: sip/dialog/refer.ts replacedDialogKey). */
@@ -156,6 +162,12 @@ export class UserAgent implements RequestHandler, DialogRegistry {
       const hit = key ? this.dialogs.get(key) : undefined;
       if (!hit) {
         endpoint.respond(tx, 481);
+        return;
+      }
+      if (!hit.session) {
+        // The session is over: a BYE that crossed ours is answered 200 (§15.1.2 "MUST generate a 2xx response to the BYE") when it
+        // comes from the peer; anything else finds no dialog (§12.2.2: 481).
+        endpoint.respond(tx, req.method === 'BYE' && isPeerHost(tx.source.host, hit.peerHosts) ? 200 : 481);
         return;
       }
       // S10: matching dialog identifiers are not enough — a request from another source is challenged (or refused without a guard).
@@ -222,7 +234,7 @@ export class UserAgent implements RequestHandler, DialogRegistry {
   onAck(ack: SipRequest, _source: Source): void {
     const key = requestDialogKey(ack);
     const hit = key ? this.dialogs.get(key) : undefined;
-    hit?.session.receiveAck(ack);
+    hit?.session?.receiveAck(ack);
   }
 
   onServerError(err: TransactionError, tx: ServerTransactionAny): void {
