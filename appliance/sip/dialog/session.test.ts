@@ -281,3 +281,39 @@ test('RFC 4028 §8.1: Session-Expires below Min-SE → 422 with Min-SE', (t) => 
   t.regex(res!.text, /Min-SE: 90/);
   t.is(r.incoming.length, 0);
 });
+
+test('BYEs that cross: each side answers the other 200 from its retired dialog; later requests get 481; the identity goes after 64*T1', async (t) => {
+  const r = rig();
+  const uac = r.call();
+  r.pair.flush();
+  const uas = r.incoming[0]!;
+  uas.accept(SDP_B);
+  r.pair.flush();
+  await settle();
+  t.is(r.a.ua.dialogCount, 1);
+  // Both hang up before either BYE arrives.
+  uac.hangup({ cause: 16 });
+  uas.hangup({ cause: 16 });
+  t.true(uac.ended && uas.ended);
+  t.is(r.b.ua.sessionOf(uas.dialog!.key), null, 'a retired dialog has no session: the session (and the call above it) can be collected');
+  r.pair.flush();
+  await settle();
+  const byeAnswers = (tr: FakeTransport): string[] => tr.sent.map((m) => m.text).filter((x) => /^SIP\/2\.0 \d+/.test(x) && /CSeq: \d+ BYE/.test(x)).map((x) => x.slice(8, 11));
+  t.deepEqual(byeAnswers(r.pair.a), ['200'], 'the UAC answered the crossing BYE 200');
+  t.deepEqual(byeAnswers(r.pair.b), ['200'], 'the UAS answered the crossing BYE 200');
+  t.is(r.a.ua.dialogCount, 1, 'the retired identity stays for 64*T1');
+
+  // An INFO in the retired dialog: 481 (§12.2.2), the over session is not woken.
+  const info = uac.invite.callId();
+  const raw = parseMessage(
+    Buffer.from(
+      `INFO sip:1001@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKinfo1\r\nMax-Forwards: 70\r\nFrom: <sip:1002@192.0.2.2>;tag=${uas.dialogIds[0]?.localTag}\r\nTo: <sip:1001@192.0.2.1>;tag=${uac.dialogIds[0]?.localTag}\r\nCall-ID: ${info}\r\nCSeq: 99 INFO\r\nContent-Length: 0\r\n\r\n`,
+    ),
+  ) as SipRequest;
+  r.a.ep.layer.receive(raw, { protocol: 'udp', host: '192.0.2.2', port: 5060, connectionId: null }, r.pair.a);
+  t.regex(r.pair.a.sent.at(-1)!.text, /^SIP\/2\.0 481/);
+
+  r.clock.advance(64 * T1);
+  t.is(r.a.ua.dialogCount, 0);
+  t.is(r.b.ua.dialogCount, 0);
+});
