@@ -5,10 +5,15 @@
  *     valid-only, with 1 % bad rows: rows/s, and the same file as a dry run;
  *   - the work-order import (workorders/order-import.ts) of N rows: rows/s;
  *   - appointment booking (appointments/appointment-service.ts): bookings/s through the
- *     service, each its own IMMEDIATE transaction with the capacity probe.
- *   npm run bench -- imports [rows ≤ 5000, the per-import limit]
+ *     service, each its own IMMEDIATE transaction with the capacity probe;
+ *   - the main thread during a customer import, in-process (as it was) and on the import's own
+ *     thread (customers/customer-import-thread.ts): event-loop lag p99 and max
+ *     (monitorEventLoopDelay, its resolution subtracted), and — off-thread — how long a
+ *     main-thread write waits for the import's write lock (one customer created every 50 ms).
+ *   npm run bench -- imports [rows ≤ CUSTOMER_IMPORT_MAX_ROWS]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { AppointmentBook } from '../appliance/appointments/appointment-service.js';
@@ -16,14 +21,16 @@ import { formatCsv, parseCsv } from '../appliance/core/csv.js';
 import { EventBus } from '../appliance/core/events.js';
 import { silentLogger } from '../appliance/core/log.js';
 import { ManualClock } from '../appliance/core/testing/manual-clock.js';
-import { importCustomers } from '../appliance/customers/customer-import.js';
+import { ImportGate } from '../appliance/core/import-gate.js';
+import { CUSTOMER_IMPORT_MAX_ROWS, importCustomers } from '../appliance/customers/customer-import.js';
+import { importCustomersOffThread } from '../appliance/customers/customer-import-thread.js';
 import { CustomerService } from '../appliance/customers/customer-service.js';
 import { openStore } from '../appliance/store/database.js';
 import { importOrders } from '../appliance/workorders/order-import.js';
 import { seedOrg } from '../appliance/workorders/testing/fixtures.js';
 import { WorkOrderService } from '../appliance/workorders/workorder-service.js';
 
-const rows = Math.min(Number(process.argv[2] ?? 5_000), 5_000);
+const rows = Math.min(Number(process.argv[2] ?? 5_000), CUSTOMER_IMPORT_MAX_ROWS);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-imports-'));
 const clock = new ManualClock();
 const log = silentLogger();
@@ -81,6 +88,45 @@ for (let i = 0; i < n; i++) {
 }
 const bMs = performance.now() - t0;
 console.log(`appointment bookings: ${n - conflicts} booked, ${conflicts} conflicts, ${bMs.toFixed(0)} ms (${((n / bMs) * 1000).toFixed(0)} bookings/s, synchronous=FULL)`);
+
+// The main thread during an import: a fresh file of new accounts each time (nothing collides).
+const lagFile = (prefix: string): Buffer => Buffer.from(csv.toString('utf8').replaceAll(',04', `,${prefix}`).replaceAll('\r\n客户', `\r\n客户${prefix}`), 'utf8');
+const RESOLUTION_MS = 10;
+async function mainThreadDuring(label: string, run: () => Promise<{ committed: number; total: number }>, probeWrites: boolean): Promise<void> {
+  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  const writes: number[] = [];
+  let stop = false;
+  let k = 0;
+  const probe = async (): Promise<void> => {
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (stop || !probeWrites) continue;
+      const w0 = performance.now();
+      customers.create({ name: `探针${k}`, accounts: [{ accountNo: `09${String(k++).padStart(8, '0')}` }] }, actor);
+      writes.push(performance.now() - w0);
+    }
+  };
+  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 3 * RESOLUTION_MS));
+  h.enable();
+  const probing = probe();
+  await tick();
+  const t0 = performance.now();
+  const r = await run();
+  const ms = performance.now() - t0;
+  // One more sample after the run, so a loop the run held is measured (in-process).
+  await tick();
+  stop = true;
+  await probing;
+  h.disable();
+  const lag = (ns: number): string => Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1);
+  writes.sort((a, b) => a - b);
+  const w = probeWrites && writes.length ? `; main-thread writes during it: ${writes.length}, p50 ${writes[writes.length >> 1]!.toFixed(1)} ms, max ${writes[writes.length - 1]!.toFixed(1)} ms` : '';
+  console.log(`${label}: ${r.committed}/${r.total} stored in ${ms.toFixed(0)} ms; main-thread lag p99 ${lag(h.percentile(99))} ms, max ${lag(h.max)} ms${w}`);
+}
+await mainThreadDuring('customer import in-process (before)', async () => importCustomers({ customers, clock, log, bus }, { csv: lagFile('05') }, { mode: 'valid-only', dryRun: false }, actor), false);
+const gate = new ImportGate(clock);
+await mainThreadDuring('customer import on its thread', () => importCustomersOffThread({ customers, clock, log, bus }, { csv: lagFile('06') }, { mode: 'valid-only', dryRun: false }, actor, { gate }), false);
+await mainThreadDuring('customer import on its thread, main writing', () => importCustomersOffThread({ customers, clock, log, bus }, { csv: lagFile('07') }, { mode: 'valid-only', dryRun: false }, actor, { gate }), true);
 
 await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,15 @@ import type { Logger } from '../core/log.js';
 import type { CustomerService } from './customer-service.js';
 import type { CustomerActor, CustomerKind } from './model.js';
 
-/** Largest CSV file accepted (bytes) and most rows per import. */
+/**
+ * Largest CSV file accepted (bytes) and most rows per import. The import now runs on its own
+ * thread (customer-import-thread.ts), so the main thread's event loop no longer waits for it;
+ * the row cap stays at 5 000 because the import is still ONE write transaction: while it runs,
+ * every other writer of the file (the main thread's, the write-behind thread's CDRs) waits for
+ * its lock, and gives up with SQLITE_BUSY after the 5 s busy timeout (store/database.ts). 5 000
+ * rows hold the lock 1.1–3.5 s (npm run bench -- imports); more rows would pass that timeout on
+ * a loaded appliance.
+ */
 export const CUSTOMER_IMPORT_MAX_BYTES = 8 * 1024 * 1024;
 export const CUSTOMER_IMPORT_MAX_ROWS = 5_000;
 
@@ -114,7 +122,12 @@ export interface CustomerImportDeps {
 export type ImportSource = { csv: Uint8Array; charset?: CsvCharset } | { rows: readonly unknown[] };
 
 /** Import customers from a CSV file or JSON rows; throws only for a file that cannot be read at all. */
-export function importCustomers(deps: CustomerImportDeps, source: ImportSource, opts: { mode: ImportMode; dryRun: boolean }, actor: CustomerActor): ImportReport {
+export function importCustomers(
+  deps: CustomerImportDeps,
+  source: ImportSource,
+  opts: { mode: ImportMode; dryRun: boolean; onRow?: (row: number) => void },
+  actor: CustomerActor,
+): ImportReport {
   let rows: ImportRow[];
   let fieldName = (p: string): string => p;
   if ('csv' in source) {
@@ -152,7 +165,8 @@ export function importCustomers(deps: CustomerImportDeps, source: ImportSource, 
     dryRun: opts.dryRun,
     tx: { transaction: (fn) => cs.transaction(fn), savepoint: (fn) => cs.transaction(fn) },
     fieldName,
-    write: (value) => {
+    write: (value, row) => {
+      opts.onRow?.(row);
       pending = [];
       const c = svc.create(value as Parameters<CustomerService['create']>[0], actor);
       const events = pending;

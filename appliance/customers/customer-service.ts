@@ -139,6 +139,11 @@ export class CustomerService {
     return new CustomerService({ ...this.deps, bus });
   }
 
+  /** What a worker thread needs to build the same service on its own connection (customer-import-thread.ts). */
+  threadOptions(): { file: string; phone: PhoneOptions | undefined } {
+    return { file: this.deps.store.sqlite.name, phone: this.deps.phone };
+  }
+
   // ------------------------------------------------------------------ phone numbers
 
   /** Normalise a number as the site does (default area code from deps). */

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { queryBool, type RouteRegistry } from '../api/registry.js';
 import { CalendarSchema } from './calendar.js';
 import { FormSchema } from './forms.js';
-import { decodeIcs } from './ical.js';
+import { ImportGate } from '../core/import-gate.js';
+import { importCalendarIcsOffThread, type IcsImportThreadOptions } from './ical-import-thread.js';
 import { CalendarCreateSchema, CalendarDaySchema, CategorySchema, DepartmentSchema, SlaPolicySchema, TypeSchema } from './schemas.js';
 import type { VisitService } from './visit-service.js';
 import { VisitRuleSchema } from './visit-service.js';
@@ -22,7 +23,14 @@ const Id = z.strictObject({ id: z.string().min(1).max(64) });
 const CalendarDay = z.strictObject({ id: z.string().min(1).max(64), date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
 const Json = z.record(z.string(), z.unknown());
 
-export function registerWorkOrderAdminRoutes(registry: RouteRegistry, svc: WorkOrderService, audit: RoutesAudit, visits?: VisitService): void {
+export function registerWorkOrderAdminRoutes(
+  registry: RouteRegistry,
+  svc: WorkOrderService,
+  audit: RoutesAudit,
+  visits?: VisitService,
+  icsThread: Partial<IcsImportThreadOptions> = {},
+): void {
+  const icsOpts: IcsImportThreadOptions = { ...icsThread, gate: icsThread.gate ?? new ImportGate(svc.threadOptions().clock) };
   const base = '/workorders/admin';
   const tags = ['workorders-admin'];
   const scope = 'admin:workorders' as const;
@@ -231,7 +239,7 @@ export function registerWorkOrderAdminRoutes(registry: RouteRegistry, svc: WorkO
     query: z.strictObject({ replace: queryBool().optional(), dryRun: queryBool().optional() }),
     body: z.strictObject({ ics: z.string().min(1).max(2_000_000) }),
     rawBody: { types: ['text/calendar', 'text/plain'], limitBytes: 2_000_000 },
-    errors: ['VALIDATION', 'NOT_FOUND', 'PARSE', 'PAYLOAD_TOO_LARGE'],
+    errors: ['VALIDATION', 'NOT_FOUND', 'PARSE', 'PAYLOAD_TOO_LARGE', 'CONFLICT'],
     response: {
       description: 'What was (or on a dry run would be) imported',
       schema: z.strictObject({
@@ -244,8 +252,8 @@ export function registerWorkOrderAdminRoutes(registry: RouteRegistry, svc: WorkO
       }),
     },
     handler: async ({ params, query, body, raw, actor }) => {
-      const text = raw ? decodeIcs(raw) : body!.ics;
-      const r = svc.importCalendarIcs(params.id, text, { ...(query.replace !== undefined && { replace: query.replace }), ...(query.dryRun !== undefined && { dryRun: query.dryRun }) });
+      const opts = { ...(query.replace !== undefined && { replace: query.replace }), ...(query.dryRun !== undefined && { dryRun: query.dryRun }) };
+      const r = await importCalendarIcsOffThread(svc, params.id, raw ?? body!.ics, opts, actor.actor, icsOpts);
       if (!query.dryRun) await record(actor, 'workorder.calendar.imported', params.id, { holidays: r.holidays, workdays: r.workdays, removed: r.removed, from: r.from, to: r.to });
       return r;
     },

@@ -18,8 +18,8 @@ import type { EventBus } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/database.js';
-import { createCalendar, roundTheClock, type BusinessCalendar, type CalendarDefinition } from './calendar.js';
-import { icsCalendarDays, type IcsSkipped } from './ical.js';
+import { createCalendar, roundTheClock, type BusinessCalendar } from './calendar.js';
+import { importIcsDays, loadCalendar, type IcsImportOptions, type IcsImportResult } from './ical-import.js';
 import { compileForm, type FormDefinition } from './forms.js';
 import { GroupCommit } from './group-commit.js';
 import type {
@@ -298,35 +298,22 @@ export class WorkOrderService {
    * between the file's first and last date (a re-published schedule); `dryRun` reports without
    * storing. The calendar must still be consistent afterwards (checked inside the transaction).
    */
-  importCalendarIcs(
-    calendarId: string,
-    ics: string,
-    opts: { replace?: boolean; dryRun?: boolean } = {},
-  ): { holidays: number; workdays: number; removed: number; from: string | null; to: string | null; skipped: IcsSkipped[] } {
-    this.calendar(calendarId);
-    const days = icsCalendarDays(ics);
-    const dates = [...days.holidays, ...days.workdays].map((d) => d.date).sort();
-    const from = dates[0] ?? null;
-    const to = dates[dates.length - 1] ?? null;
-    let removed = 0;
-    const rollback = new Error('dry run');
+  importCalendarIcs(calendarId: string, ics: string, opts: IcsImportOptions = {}): IcsImportResult {
     try {
-      this.ws.transaction(() => {
-        if (opts.replace && from !== null && to !== null) {
-          for (const d of this.ws.calendarDays(calendarId)) if (d.date >= from && d.date <= to) removed += this.ws.deleteCalendarDay(calendarId, d.date);
-        }
-        for (const h of days.holidays) this.ws.upsertCalendarDay({ calendar_id: calendarId, date: h.date, kind: 'holiday', name: h.name, periods: null });
-        for (const w of days.workdays) this.ws.upsertCalendarDay({ calendar_id: calendarId, date: w.date, kind: 'workday', name: w.name, periods: null });
-        this.calendars.delete(calendarId);
-        this.calendar(calendarId);
-        if (opts.dryRun) throw rollback;
-      });
-    } catch (err) {
-      if (err !== rollback) throw err;
+      return importIcsDays(this.ws, calendarId, ics, opts);
     } finally {
-      this.calendars.delete(calendarId);
+      this.forgetCalendar(calendarId);
     }
-    return { holidays: days.holidays.length, workdays: days.workdays.length, removed, from, to, skipped: days.skipped };
+  }
+
+  /** Drop the cached calendar `id` (its days were written elsewhere: the iCal import's thread). */
+  forgetCalendar(id: string): void {
+    this.calendars.delete(id);
+  }
+
+  /** What a worker thread needs to write this service's tables on its own connection (ical-import-thread.ts). */
+  threadOptions(): { file: string; clock: Clock } {
+    return { file: this.deps.store.sqlite.name, clock: this.deps.clock };
   }
 
   /** The calendar with this id; null is round the clock. */
@@ -334,18 +321,7 @@ export class WorkOrderService {
     if (id === null) return roundTheClock;
     const cached = this.calendars.get(id);
     if (cached) return cached;
-    const row = this.ws.getCalendar(id);
-    if (!row) throw new NotFoundError('calendar', id);
-    const days = this.ws.calendarDays(id);
-    const def: CalendarDefinition = {
-      utcOffsetMinutes: row.utc_offset_minutes,
-      weekly: JSON.parse(row.weekly) as Array<Array<[number, number]>>,
-      holidays: days.filter((d) => d.kind === 'holiday').map((d) => ({ date: d.date, name: d.name })),
-      workdays: days
-        .filter((d) => d.kind === 'workday')
-        .map((d) => ({ date: d.date, name: d.name, periods: parseJson<Array<[number, number]>>(d.periods) })),
-    };
-    const cal = createCalendar(def);
+    const cal = loadCalendar(this.ws, id);
     this.calendars.set(id, cal);
     return cal;
   }
