@@ -2,10 +2,11 @@ import test from 'ava';
 import { startApiHarness, type ApiHarness } from '../api/testing.js';
 import { FakeChannel } from '../channel/testing/fake-channel.js';
 import { silentLogger } from '../core/log.js';
-import { Acd } from './acd.js';
+import { Acd, type AcdDeps } from './acd.js';
 import { registerAcdRoutes } from './acd-routes.js';
 import { SqliteAcdStore } from './acd-store.js';
 import { FakeAgentDialer, FakeBridger } from './testing/acd-harness.js';
+import { WorkOrderService } from '../workorders/workorder-service.js';
 
 interface Rig {
   h: ApiHarness;
@@ -13,10 +14,18 @@ interface Rig {
   dialer: FakeAgentDialer;
 }
 
-async function rig(t: { teardown(fn: () => unknown): void }): Promise<Rig> {
+async function rig(t: { teardown(fn: () => unknown): void }, opts: { departments?: AcdDeps['departments'] } = {}): Promise<Rig> {
   const h = await startApiHarness();
   const dialer = new FakeAgentDialer(h.clock);
-  const acd = new Acd({ clock: h.clock, bus: h.bus, log: silentLogger(), store: new SqliteAcdStore(h.store, h.clock), dialer, bridger: new FakeBridger() });
+  const acd = new Acd({
+    clock: h.clock,
+    bus: h.bus,
+    log: silentLogger(),
+    store: new SqliteAcdStore(h.store, h.clock),
+    dialer,
+    bridger: new FakeBridger(),
+    ...(opts.departments && { departments: opts.departments }),
+  });
   registerAcdRoutes(h.api.registry, acd, h.api.audit);
   t.teardown(async () => {
     acd.stop();
@@ -178,4 +187,42 @@ test('interval statistics: closed intervals are served with the formulas named; 
     metrics: { serviceLevel: { value: 50, formula: 'Ans≤T / (Ans + Ab − Ab_short) × 100' }, asaMs: { value: 18_500 } },
   });
   t.is((await h.call('GET', `/acd/queues/q/intervals?from=${new Date(start).toISOString()}&to=${new Date(start).toISOString()}`)).status, 400);
+});
+
+test('departments: a queue or agent naming an unknown department is a 400 naming departmentId; a known one is kept, stored and restored', async (t) => {
+  let known = new Set<string>();
+  const { h, acd } = await rig(t, { departments: { has: (id) => known.has(id) } });
+  const workOrders = new WorkOrderService({ store: h.store, clock: h.clock, bus: h.bus, log: silentLogger() });
+  workOrders.createDepartment({ id: 'd1', code: '01', name: '一班' });
+  known = new Set(workOrders.listDepartments().map((d) => d.id));
+  const fields = async (res: Response): Promise<string[]> => ((await json(res))['error'] as { fields: { path: string }[] }).fields.map((f) => f.path);
+
+  const badQ = await h.call('POST', '/acd/queues', { body: queue('q1', { departmentId: 'ghost' }) });
+  t.is(badQ.status, 400);
+  t.deepEqual(await fields(badQ), ['queues.q1.departmentId']);
+  t.is((await h.call('POST', '/acd/queues', { body: queue('q1', { departmentId: 'd1' }) })).status, 201);
+  const putQ = await h.call('PUT', '/acd/queues/q1', { body: { ...queue('x'), id: undefined, departmentId: 'd2' } });
+  t.is(putQ.status, 400);
+  t.deepEqual(await fields(putQ), ['queues.q1.departmentId']);
+  t.like(await json(await h.call('GET', '/acd/queues/q1')), { departmentId: 'd1' });
+
+  const badA = await h.call('POST', '/acd/agents', { body: { id: 'a1', name: 'A', departmentId: 'ghost', skills: {}, memberships: [{ queueId: 'q1', penalty: 0 }] } });
+  t.is(badA.status, 400);
+  t.deepEqual(await fields(badA), ['agents.a1.departmentId']);
+  const empty = await h.call('POST', '/acd/agents', { body: { id: 'a1', name: 'A', departmentId: '', skills: {}, memberships: [] } });
+  t.deepEqual(await fields(empty), ['departmentId']);
+  t.is((await h.call('POST', '/acd/agents', { body: { id: 'a1', name: 'A', departmentId: 'd1', skills: {}, memberships: [{ queueId: 'q1', penalty: 0 }] } })).status, 201);
+  t.is((await h.call('POST', '/acd/agents', { body: { id: 'a2', name: 'B', skills: {}, memberships: [] } })).status, 201);
+  t.like(await json(await h.call('GET', '/acd/agents/a1')), { departmentId: 'd1' });
+  t.false('departmentId' in (await json(await h.call('GET', '/acd/agents/a2'))));
+  t.is(acd.agentConfig('a1').departmentId, 'd1');
+
+  // After a restart the departments come back from the store, even one that no longer exists.
+  known = new Set();
+  const again = new Acd({ clock: h.clock, bus: h.bus, log: silentLogger(), store: new SqliteAcdStore(h.store, h.clock), dialer: new FakeAgentDialer(h.clock), bridger: new FakeBridger(), departments: { has: (id) => known.has(id) } });
+  t.teardown(() => again.stop());
+  t.like(again.restore(), { queues: 1, agents: 2, issues: [] });
+  t.is(again.queueConfig('q1').departmentId, 'd1');
+  t.is(again.agentConfig('a1').departmentId, 'd1');
+  t.is(again.agentConfig('a2').departmentId, undefined);
 });

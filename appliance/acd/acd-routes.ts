@@ -5,8 +5,9 @@
  * their behalf needs `acd:supervise`; interval statistics need `reports:read`. Request bodies
  * are the schemas of acd-schemas.ts (strict: an unknown field is a 400 naming it); the ACD's
  * own cross-reference checks (unknown queue in a membership or overflow, step order, unknown
- * skill) also answer 400 with field paths. Times are RFC 3339 date-times. Every change is
- * written to the audit log (actions `acd-queue.*`, `acd-agent.*`) with before/after.
+ * skill, unknown work-order department in `departmentId`) also answer 400 with field paths.
+ * Times are RFC 3339 date-times. Every change is written to the audit log (actions
+ * `acd-queue.*`, `acd-agent.*`) with before/after.
  *
  *   GET    /acd/queues                      list queue configurations
  *   POST   /acd/queues                      create a queue (201; 409 if the id exists)

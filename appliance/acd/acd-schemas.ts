@@ -56,9 +56,13 @@ export const AnnounceConfigSchema = z.strictObject({
 });
 
 /** A queue as stored and as sent to PUT /acd/queues/:id (the id comes from the path there). */
+/** A work-order department id (appliance/workorders); the Acd checks that it exists. */
+const DepartmentId = z.string().min(1).max(64);
+
 export const QueueConfigSchema = z.strictObject({
   id: Id,
   name: z.string().min(1).max(100),
+  departmentId: DepartmentId.optional().describe('Owning work-order department (data scope of the live boards); omit for none'),
   strategy: z.enum(Strategies),
   ringTimeoutMs: ms(1000).describe('Agent ring time per offer'),
   wrapUpMs: Ms.describe('Default after-call work time'),
@@ -84,6 +88,7 @@ export const MembershipSchema = z.strictObject({
 export const AgentConfigSchema = z.strictObject({
   id: Id,
   name: z.string().min(1).max(100),
+  departmentId: DepartmentId.optional().describe("Work-order department; omit to take the department of the panel user whose login is the agent id"),
   skills: z.record(SkillName, z.number().int().min(1).max(5)),
   memberships: z.array(MembershipSchema).max(200).refine((ms) => new Set(ms.map((m) => m.queueId)).size === ms.length, 'a queue appears twice'),
 });

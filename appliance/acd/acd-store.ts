@@ -3,7 +3,8 @@
  * built with Kysely (typed against store/schema.ts), compiled, and run synchronously on the
  * better-sqlite3 handle, as webhook-store.ts does: the ACD writes a tick's events and changed
  * agent rows with one `saveTick` call, which is one transaction (one fsync under synchronous=FULL).
- * Configuration (queues, agents, memberships) lives in the tables of migration 0009.
+ * Configuration (queues, agents, memberships) lives in the tables of migration 0009; an
+ * agent's department in the column of 0026 (a queue's is a field of its config JSON).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, Selectable } from 'kysely';
@@ -222,12 +223,13 @@ export class SqliteAcdStore implements AcdStorePort {
   saveAgentConfig(cfg: AgentConfig): void {
     const now = this.clock.now();
     const skills = JSON.stringify(cfg.skills);
+    const department_id = cfg.departmentId ?? null;
     this.sqlite.transaction(() => {
       this.q.run(
         this.db
           .insertInto('acd_agents')
-          .values({ id: cfg.id, name: cfg.name, skills, created_at: now, updated_at: now })
-          .onConflict((oc) => oc.column('id').doUpdateSet({ name: cfg.name, skills, updated_at: now }))
+          .values({ id: cfg.id, name: cfg.name, skills, department_id, created_at: now, updated_at: now })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ name: cfg.name, skills, department_id, updated_at: now }))
           .compile(),
       );
       this.q.run(this.db.deleteFrom('acd_memberships').where('agent_id', '=', cfg.id).compile());
@@ -260,6 +262,7 @@ export class SqliteAcdStore implements AcdStorePort {
     const agents = this.q.all<Selectable<AcdAgentsTable>>(this.db.selectFrom('acd_agents').selectAll().orderBy('created_at').orderBy('id').compile()).map((r) => ({
       id: r.id,
       name: r.name,
+      ...(r.department_id !== null && { departmentId: r.department_id }),
       skills: JSON.parse(r.skills) as unknown,
       memberships: byAgent.get(r.id) ?? [],
     }));

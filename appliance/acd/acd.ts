@@ -69,6 +69,12 @@ export interface AcdDeps {
   random?: () => number;
   /** When the agent's leg ends first: true keeps the caller up (post-call survey, ivr/postcall-survey.ts). */
   keepCaller?: (e: { callId: string; queueId: string; agentId: string; ended: Channel; caller: Channel }) => boolean;
+  /**
+   * The work-order departments (appliance/workorders): a queue or agent naming another is
+   * refused. Not checked on restore (a stored queue is kept when its department went away).
+   * Unset: any department id is accepted.
+   */
+  departments?: { has(departmentId: string): boolean };
 }
 
 export interface AcdOptions {
@@ -312,6 +318,7 @@ export class Acd {
     if (cfg.overflow?.kind === 'queue' && cfg.overflow.queueId === cfg.id)
       issues.push({ path: `${p}.overflow.queueId`, message: 'a queue cannot overflow to itself' });
     if (cfg.announce && cfg.announce.periodMs <= 0) issues.push({ path: `${p}.announce.periodMs`, message: 'must be > 0' });
+    issues.push(...this.departmentIssues(cfg.departmentId, p));
     if (issues.length > 0) throw new ValidationError(`invalid queue ${cfg.id}`, issues);
     if (cfg.skills) validateSteps(cfg.skills, `${p}.skills`, this.knownSkills);
     if (!this.restoring) this.deps.store.saveQueueConfig(cfg);
@@ -343,6 +350,7 @@ export class Acd {
     if (this.knownSkills)
       for (const s of Object.keys(cfg.skills))
         if (!this.knownSkills.has(s)) issues.push({ path: `agents.${cfg.id}.skills.${s}`, message: `unknown skill ${s}` });
+    issues.push(...this.departmentIssues(cfg.departmentId, `agents.${cfg.id}`));
     if (issues.length > 0) throw new ValidationError(`invalid agent ${cfg.id}`, issues);
     if (!this.restoring) this.deps.store.saveAgentConfig(cfg);
     let a = this.agents.get(cfg.id);
@@ -372,6 +380,11 @@ export class Acd {
       if (!q.order.has(cfg.id)) q.order.set(cfg.id, q.nextOrder++);
     }
     this.dispatch();
+  }
+
+  private departmentIssues(departmentId: string | undefined, prefix: string): FieldIssue[] {
+    if (departmentId === undefined || this.restoring || !this.deps.departments || this.deps.departments.has(departmentId)) return [];
+    return [{ path: `${prefix}.departmentId`, message: `unknown department ${departmentId}` }];
   }
 
   /** Remove an agent. One on a call keeps it to the end (and its wrap-up), then disappears. */

@@ -88,6 +88,12 @@ export interface AnnounceConfig {
 export interface QueueConfig {
   id: string;
   name: string;
+  /**
+   * The work-order department that owns the queue (appliance/workorders): department-scoped
+   * supervisors see it on the live boards (issue 9 "data scope by department"). Unset: only
+   * centre-wide users see it.
+   */
+  departmentId?: string;
   strategy: Strategy;
   /** Agent ring time per offer (Asterisk `timeout`). */
   ringTimeoutMs: number;
@@ -130,6 +136,11 @@ export interface Membership {
 export interface AgentConfig {
   id: string;
   name: string;
+  /**
+   * The agent's work-order department. Unset: the department of the panel user whose login is
+   * the agent id (the same link the desk uses), else none (control-panel/live/acd-directory.ts).
+   */
+  departmentId?: string;
   /** skill name → proficiency 1–5. */
   skills: Readonly<Record<string, number>>;
   memberships: readonly Membership[];

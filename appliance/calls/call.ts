@@ -199,6 +199,11 @@ export class Call {
     if (m && this.bridgeHandle && ch.level !== 'terminated') await this.bridgeHandle.remove(m.leg).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'bridge remove failed'));
   }
 
+  /** Whether `ch` left this call by transfer and was not bridged back since (acd-transfer-handover.ts). */
+  leftByTransfer(ch: Channel): boolean {
+    return this.transferredOut.has(ch);
+  }
+
   /** A transfer this call took part in, for its CDR. */
   recordTransfer(t: CdrTransfer): void {
     this.transfers.push(t);

@@ -27,6 +27,9 @@
  *    rings (RFC 5589 §7.3, "semi-attended") takes the ringing leg over and bridges it with the
  *    transferee when it answers.
  *
+ * From an agent's phone during a queue call, the agent's leg is one that left by transfer: the
+ * ACD keeps the caller when it ends (acd-transfer-handover.ts) and puts the agent in wrap-up.
+ *
  * Policy (toll fraud, issue 3 "SIP security"): a REFER may only target a local extension
  * (`extensionFor`: a registered extension or a dialplan route to one); anything else is refused
  * with NOTIFY 403, so a transfer never reaches an outbound route. In-dialog REFERs are not

@@ -18,6 +18,7 @@ import { DEFAULT_MONITOR_CODES, MonitorCodes, PhoneCodes, validatePhoneCodes, ty
 import { Users } from '../../control-panel/auth/users.js';
 import { Monitor, type MonitorCalls } from '../calls/monitor.js';
 import { AgentCallControl } from '../calls/agent-call-control.js';
+import { keepsTransferredCaller, type CallsByLeg } from '../calls/acd-transfer-handover.js';
 import type { CallRecordings } from '../calls/recording-control.js';
 import { EngineMessageRecorder } from '../calls/message-recorder.js';
 import { EngineFaxPort } from '../calls/fax-on-demand.js';
@@ -35,7 +36,8 @@ import { registerPostCallRoutes } from '../ivr/postcall-routes.js';
 import type { EnqueueRequest, Enqueuer, ValidationCatalogue } from '../ivr/ports.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { Store } from '../store/database.js';
-import { customerLookupFrom, type AcdDirectory } from '../../control-panel/live/ports.js';
+import { customerLookupFrom } from '../../control-panel/live/ports.js';
+import { acdDirectory, panelUserDepartments } from '../../control-panel/live/acd-directory.js';
 import type { LiveDeps } from '../../control-panel/live/live-panel.js';
 import { AcdEnqueuer, type OverflowFlows } from './acd-enqueuer.js';
 import type { BackgroundService, BusinessServices } from './wire-business.js';
@@ -74,7 +76,7 @@ export async function wireContactCentre(deps: {
   registry: RouteRegistry;
   audit: AuditLog;
   business: BusinessServices;
-  calls: AgentDialer & CallBridger & CallLiveness & CustomerDialer & MonitorCalls & OverflowFlows & { useFeatureCodes(f: FeatureCodeService): void; useLegPolicy?(p: PostCallSurveys['onLegEnded']): void };
+  calls: AgentDialer & CallBridger & CallLiveness & CustomerDialer & MonitorCalls & OverflowFlows & { useFeatureCodes(f: FeatureCodeService): void; useLegPolicy?(p: PostCallSurveys['onLegEnded']): void } & Partial<CallsByLeg>;
   /** config.acd: agents' feature codes, reconciliation period. */
   acd?: { featureCodes?: FeatureCodeMap; monitorCodes?: MonitorCodeMap; reconcileIntervalMs?: number; /** Group commit of the ACD's event log (acd.ts AcdOptions), default 50 ms (as the CDR batch). */ persistWindowMs?: number };
   enqueuer: LateEnqueuer;
@@ -106,7 +108,10 @@ export async function wireContactCentre(deps: {
     bridger: deps.calls,
     liveness: deps.calls,
     customerDialer: deps.calls,
-    keepCaller: (e) => (callControl?.keepsCaller(e.caller) ?? false) || surveys.keepCaller(e),
+    // A queue's or agent's departmentId must name a work-order department (400 naming the field).
+    departments: { has: (id) => business.workOrders.listDepartments().some((d) => d.id === id) },
+    // The desk handed the caller over, the agent's phone transferred it (REFER), or the post-call survey keeps it.
+    keepCaller: (e) => (callControl?.keepsCaller(e.caller) ?? false) || keepsTransferredCaller(deps.calls, e) || surveys.keepCaller(e),
   }, { reconcileIntervalMs: deps.acd?.reconcileIntervalMs ?? 10_000, persistWindowMs: deps.acd?.persistWindowMs ?? 50 });
   const restored = acd.restore();
   log.info({ restored }, 'acd restored');
@@ -157,11 +162,8 @@ export async function wireContactCentre(deps: {
   if (await ivr.seedDefaultFlow()) log.info('default 95598 flow published');
   const wired = ivr;
 
-  const directory: AcdDirectory = {
-    agentIdFor: (u) => (acd.agentConfigs().some((a) => a.id === u.login) ? u.login : null),
-    queues: () => acd.queueConfigs().map((q) => ({ id: q.id, name: q.name, departmentId: null })),
-    agents: () => acd.agentConfigs().map((a) => ({ id: a.id, name: a.name, departmentId: null })),
-  };
+  // Queues and agents with their departments (agents: their own, else their panel user's): the live boards' data scope.
+  const directory = acdDirectory({ acd, clock, userDepartments: panelUserDepartments(store) });
   return {
     acd,
     ivr: wired,

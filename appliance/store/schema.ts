@@ -538,6 +538,8 @@ export interface AcdAgentsTable {
   name: string;
   /** JSON: skill → proficiency 1–5. */
   skills: string;
+  /** Work-order department (migration 0026); NULL: the linked panel user's, else none. */
+  department_id: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -28,6 +28,7 @@ import { m0022_customer_history_deliveries } from './0022-customer-history-deliv
 import { m0023_appointments } from './0023-appointments.js';
 import { m0024_cdr_replaces } from './0024-cdr-replaces.js';
 import { m0025_recording_archive } from './0025-recording-archive.js';
+import { m0026_acd_departments } from './0026-acd-departments.js';
 
 export interface Migration {
   version: number;
@@ -36,4 +37,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar, m0011_calls, m0012_workorders_2, m0013_reports, m0014_outage_notify, m0015_sla_escalation, m0016_diagnostic_routes, m0017_trunks, m0018_ivr_call_records, m0019_call_transfers, m0020_recordings, m0021_ivr_voicemail, m0022_customer_history_deliveries, m0023_appointments, m0024_cdr_replaces, m0025_recording_archive];
+export const migrations: readonly Migration[] = [m0001_core, m0002_api_keys, m0003_webhooks, m0004_workorders, m0005_panel_auth, m0006_acd, m0007_ivr, m0008_customers_knowledge, m0009_acd_config, m0010_sip_registrar, m0011_calls, m0012_workorders_2, m0013_reports, m0014_outage_notify, m0015_sla_escalation, m0016_diagnostic_routes, m0017_trunks, m0018_ivr_call_records, m0019_call_transfers, m0020_recordings, m0021_ivr_voicemail, m0022_customer_history_deliveries, m0023_appointments, m0024_cdr_replaces, m0025_recording_archive, m0026_acd_departments];
