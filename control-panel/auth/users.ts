@@ -12,6 +12,11 @@
  * (ops/audit.ts), and anything that changes who a user is or what they may do (disable,
  * password, roles, groups) deletes that user's sessions in that transaction too (W6: "disabling
  * a user or changing a password kills all of that user's sessions").
+ *
+ * A user's department is one of the work-order departments (appliance/workorders, table
+ * `departments`); an unknown or inactive one is a `departmentId` field error. A department
+ * change keeps the user's sessions: `access()` is read afresh on every request
+ * (http/context.ts), so the new data scope applies from the user's next request.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Clock } from '../../appliance/core/clock.js';
@@ -67,6 +72,15 @@ export interface Access {
   scope: DataScope;
   /** Departments whose data the user may see; null = all. Empty with scope 'self'. */
   departmentIds: string[] | null;
+}
+
+/** A work-order department as the department field offers it. */
+export interface DepartmentOption {
+  id: string;
+  code: string;
+  name: string;
+  parentId: string | null;
+  active: boolean;
 }
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
@@ -138,6 +152,12 @@ export class Users {
     return row ? this.withLinks(this.deps.db, row) : null;
   }
 
+  /** Every work-order department, inactive ones included (a user may still be in one). */
+  async listDepartments(): Promise<DepartmentOption[]> {
+    const rows = await this.deps.db.selectFrom('departments').select(['id', 'code', 'name', 'parent_id', 'active']).orderBy('code').execute();
+    return rows.map((r) => ({ id: r.id, code: r.code, name: r.name, parentId: r.parent_id, active: r.active === 1 }));
+  }
+
   async listRoles(): Promise<Array<{ id: string; name: string; builtin: boolean; dataScope: DataScope }>> {
     const rows = await this.deps.db.selectFrom('panel_roles').selectAll().orderBy('builtin', 'desc').orderBy('id').execute();
     return rows.map((r) => ({ id: r.id, name: r.name, builtin: r.builtin === 1, dataScope: r.data_scope }));
@@ -165,6 +185,7 @@ export class Users {
     const run = async (trx: Transaction<Database>): Promise<PanelUser> => {
       const dup = await trx.selectFrom('panel_users').select('id').where('login', '=', input.login).executeTakeFirst();
       if (dup) throw new ConflictError(`login ${input.login} is taken`);
+      await checkDepartment(trx, input.departmentId ?? null);
       await trx
         .insertInto('panel_users')
         .values({
@@ -194,6 +215,7 @@ export class Users {
     if (issues.length) throw new ValidationError('invalid user', issues);
     return this.deps.db.transaction().execute(async (trx) => {
       const before = await this.get(id, trx);
+      if (patch.departmentId !== undefined && patch.departmentId !== before.departmentId) await checkDepartment(trx, patch.departmentId);
       await trx
         .updateTable('panel_users')
         .set({
@@ -436,6 +458,13 @@ export function snapshot(u: PanelUser): Record<string, unknown> {
     roles: u.roles,
     groups: u.groups,
   };
+}
+
+/** A department being assigned must exist and be active; null (no department) is always fine. */
+async function checkDepartment(trx: Transaction<Database>, departmentId: string | null): Promise<void> {
+  if (departmentId === null) return;
+  const row = await trx.selectFrom('departments').select('active').where('id', '=', departmentId).executeTakeFirst();
+  if (row?.active !== 1) throw new ValidationError('unknown department', [{ path: 'departmentId', message: 'field.invalid' }]);
 }
 
 function cleanList(list: readonly string[]): string[] {

@@ -8,10 +8,16 @@
  *
  * Field-level rules: nobody disables themselves, and changing one's own roles starts a new
  * session (new id on privilege change, W6).
+ *
+ * Department (issue 9 "data scope by department"): chosen from the work-order departments on
+ * the create form and on each row, shown by their path in the department tree ("一班 / 甲组");
+ * empty means none. The change goes through `Users.update` (audited `user.updated` with
+ * before/after) and bites on the user's next request, since access is read per request. Nobody
+ * changes their own department (it is their data scope): 403.
  */
 import type { Request, Response } from 'express';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../../appliance/core/errors.js';
-import type { PanelUser } from '../auth/users.js';
+import type { DepartmentOption, PanelUser } from '../auth/users.js';
 import { html, type SafeHtml } from '../html.js';
 import { actorOf, ctx, SESSION_COOKIE, type PanelContext, type PanelServices } from '../http/context.js';
 import { setCookie } from '../http/cookies.js';
@@ -23,9 +29,10 @@ interface Draft {
   displayName: string;
   ipAllow: string;
   roles: string[];
+  departmentId: string;
 }
 
-const emptyDraft: Draft = { login: '', displayName: '', ipAllow: '', roles: [] };
+const emptyDraft: Draft = { login: '', displayName: '', ipAllow: '', roles: [], departmentId: '' };
 
 function body(req: Request): Record<string, unknown> {
   return (req.body as Record<string, unknown> | undefined) ?? {};
@@ -41,13 +48,45 @@ function list(req: Request, name: string): string[] {
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
 }
 
+/** Each department's path in the tree ("parent / child"), parents first, siblings by code. */
+function departmentPaths(depts: readonly DepartmentOption[]): Array<DepartmentOption & { path: string }> {
+  const byId = new Map(depts.map((d) => [d.id, d]));
+  const chain = (d: DepartmentOption): DepartmentOption[] => {
+    const up: DepartmentOption[] = [];
+    for (let x: DepartmentOption | undefined = d; x && up.length < depts.length; x = x.parentId === null ? undefined : byId.get(x.parentId)) up.unshift(x);
+    return up;
+  };
+  return depts
+    .map((d) => ({ d, up: chain(d) }))
+    .map(({ d, up }) => ({ d, key: up.map((x) => x.code).join('\u0000'), path: up.map((x) => x.name).join(' / ') }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ d, path }) => ({ ...d, path }));
+}
+
+/** The department select: none, then the active departments (and the current one even if inactive). */
+function departmentOptions(c: PanelContext, depts: ReadonlyArray<DepartmentOption & { path: string }>, current: string | null): SafeHtml {
+  return html`<option value=""${current ? '' : html` selected`}>${c.t('users.department-none')}</option>${depts
+    .filter((d) => d.active || d.id === current)
+    .map((d) => html`<option value="${d.id}"${d.id === current ? html` selected` : ''}>${d.path}</option>`)}`;
+}
+
 function fmtTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-async function usersPartial(s: PanelServices, c: PanelContext, opts: { draft?: Draft; issues?: FieldIssue[]; notice?: string } = {}): Promise<SafeHtml> {
+interface PartialOptions {
+  draft?: Draft;
+  issues?: FieldIssue[];
+  notice?: string;
+  /** A refused department change on a user's row. */
+  departmentError?: { userId: string };
+}
+
+async function usersPartial(s: PanelServices, c: PanelContext, opts: PartialOptions = {}): Promise<SafeHtml> {
   const users = await s.users.list();
   const roles = await s.users.listRoles();
+  const depts = departmentPaths(await s.users.listDepartments());
+  const deptName = (id: string | null): string => (id === null ? '' : (depts.find((d) => d.id === id)?.path ?? id));
   const canEdit = c.access?.permissions.can('users', 'edit') ?? false;
   const canCreate = c.access?.permissions.can('users', 'create') ?? false;
   const draft = opts.draft ?? emptyDraft;
@@ -61,7 +100,9 @@ async function usersPartial(s: PanelServices, c: PanelContext, opts: { draft?: D
   const row = (u: PanelUser): SafeHtml => html`<tr id="${`user-${u.id}`}" data-login="${u.login}">
 <td class="login">${u.login}</td>
 <td class="display-name">${u.displayName}</td>
-<td>${u.departmentId ?? ''}</td>
+<td class="department">${canEdit && u.id !== c.user?.id
+    ? html`<form method="post" action="${`/admin/users/${u.id}/department`}" hx-post="${`/admin/users/${u.id}/department`}" hx-target="#main" class="department">${csrfField(c)}<select name="departmentId" aria-label="${c.t('users.department')}"${opts.departmentError?.userId === u.id ? html` aria-invalid="true"` : ''}>${departmentOptions(c, depts, u.departmentId)}</select> <button type="submit">${c.t('users.save-department')}</button>${opts.departmentError?.userId === u.id ? html`<span class="err" role="alert">${c.t('users.department')}: ${c.t('field.invalid')}</span>` : ''}</form>`
+    : deptName(u.departmentId)}</td>
 <td>${canEdit && u.id !== c.user?.id
     ? html`<form method="post" action="${`/admin/users/${u.id}/roles`}" hx-post="${`/admin/users/${u.id}/roles`}" hx-target="#main" class="roles">${csrfField(c)}${roles.map(
         (r) => html`<label><input type="checkbox" name="roles" value="${r.id}"${u.roles.includes(r.id) ? html` checked` : ''}> ${roleName(r.id)}</label> `,
@@ -89,6 +130,8 @@ ${field(c, { name: 'displayName', label: 'users.display-name', value: draft.disp
 ${field(c, { name: 'password', label: 'users.initial-password', type: 'password', autocomplete: 'new-password', required: true, ...e })}
 <p class="${errors?.has('ipAllow') ? 'field invalid' : 'field'}"><label for="f-ipAllow">${c.t('users.ip-allow')}</label>
 <textarea id="f-ipAllow" name="ipAllow" rows="2">${draft.ipAllow}</textarea>${errors?.has('ipAllow') ? html`<span class="err">${errors.get('ipAllow')}</span>` : ''}</p>
+<p class="${errors?.has('departmentId') ? 'field invalid' : 'field'}"><label for="f-departmentId">${c.t('users.department')}</label>
+<select id="f-departmentId" name="departmentId"${errors?.has('departmentId') ? html` aria-invalid="true" aria-describedby="f-departmentId-err"` : ''}>${departmentOptions(c, depts, draft.departmentId || null)}</select>${errors?.has('departmentId') ? html`<span class="err" id="f-departmentId-err">${errors.get('departmentId')}</span>` : ''}</p>
 <fieldset><legend>${c.t('users.roles')}</legend>${roles.map(
       (r) => html`<label><input type="checkbox" name="roles" value="${r.id}"${draft.roles.includes(r.id) ? html` checked` : ''}> ${roleName(r.id)}</label> `,
     )}${errors?.has('roles') ? html`<span class="err">${errors.get('roles')}</span>` : ''}</fieldset>
@@ -160,10 +203,18 @@ export function usersAdminRoutes(s: PanelServices): PanelRoute[] {
           displayName: str(req, 'displayName', 200),
           ipAllow: str(req, 'ipAllow', 2000),
           roles: list(req, 'roles'),
+          departmentId: str(req, 'departmentId', 100),
         };
         try {
           await s.users.create(
-            { login: draft.login, displayName: draft.displayName, password: str(req, 'password'), roles: draft.roles, ipAllow: draft.ipAllow.split(/[\s,]+/) },
+            {
+              login: draft.login,
+              displayName: draft.displayName,
+              password: str(req, 'password'),
+              roles: draft.roles,
+              ipAllow: draft.ipAllow.split(/[\s,]+/),
+              departmentId: draft.departmentId || null,
+            },
             actorOf(res),
           );
         } catch (err) {
@@ -201,6 +252,28 @@ export function usersAdminRoutes(s: PanelServices): PanelRoute[] {
           c.access = access;
         }
         await done(s, req, res);
+      },
+    },
+    {
+      method: 'post',
+      path: '/admin/users/:id/department',
+      access: ['users', 'edit'],
+      handler: async (req, res) => {
+        const c = ctx(res);
+        const id = String(req.params['id']);
+        if (id === c.user?.id) return renderError(req, res, 403, 'error.forbidden');
+        const value = str(req, 'departmentId', 100);
+        let login: string;
+        try {
+          login = (await s.users.update(id, { departmentId: value || null }, actorOf(res))).login;
+        } catch (err) {
+          if (err instanceof NotFoundError) return renderError(req, res, 404, 'error.not-found');
+          if (err instanceof ValidationError) {
+            return render(req, res, { title: 'users.title', status: 422 }, await usersPartial(s, c, { departmentError: { userId: id } }));
+          }
+          throw err;
+        }
+        await done(s, req, res, c.t('users.department-saved', { login }));
       },
     },
     {
