@@ -63,3 +63,14 @@ test('pm2 ecosystem: one forked process, kill_timeout above the drain limit, exi
   t.true(app.kill_timeout > defaultDrainMs);
   t.deepEqual(app.stop_exit_codes, [2]);
 });
+
+test('npm start, systemd and pm2 start the daemon with the same Node flags', (t) => {
+  const flagsOf = (cmd: string): string[] => cmd.split(/\s+/).filter((w) => w.startsWith('--'));
+  const start = /^exec node (.*)$/m.exec(readFileSync(path.join(REPO_ROOT, 'scripts/start.sh'), 'utf8'))?.[1] ?? '';
+  const exec = unitDirectives(readFileSync(unitFile, 'utf8')).get('ExecStart')?.at(-1) ?? '';
+  const eco = createRequire(import.meta.url)(path.join(REPO_ROOT, 'ecosystem.config.cjs')) as { apps: { node_args: string }[] };
+  const flags = flagsOf(start);
+  t.true(flags.includes('--max-semi-space-size=32'), start);
+  t.deepEqual(flagsOf(exec), flags, 'systemd ExecStart');
+  t.deepEqual(flagsOf(eco.apps[0]!.node_args), flags, 'pm2 node_args');
+});
