@@ -13,8 +13,9 @@
  *     callback is completed.
  */
 import test from 'ava';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Baresip, BaresipEvent } from '../calls/testing/baresip.js';
+import { lastHeardSince } from '../daemon/testing/baresip-phone.js';
 import { startRig, type ApiCall, type DaemonRig } from '../daemon/testing/daemon-rig.js';
 import { sleep } from '../daemon/testing/wait.js';
 import { toneMax, wavSamples } from './testing/recordings.js';
@@ -37,20 +38,6 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 function next(p: Baresip, type: string, ms = 10_000): Promise<BaresipEvent> {
   const mark = p.events.length;
   return p.waitEvent(type, ms, (e) => p.events.indexOf(e) >= mark);
-}
-
-/**
- * The newest recording of what `p` heard, written since `sinceMs`. baresip names its files by the
- * second the call started (dump-YYYY-MM-DD-HH-MM-SS-dec.wav): a call starting in the second the
- * previous one's file was named REWRITES that file, so "a name not seen before" misses it (this
- * test failed about one run in three that way); its modification time does not.
- */
-function decSince(p: Baresip, sinceMs: number): string | undefined {
-  return p
-    .recordings()
-    .filter((f) => f.endsWith('-dec.wav') && statSync(f).mtimeMs >= sinceMs)
-    .sort()
-    .pop();
 }
 
 async function featureCode(p: Baresip, code: string): Promise<void> {
@@ -165,8 +152,8 @@ serial('a carrier caller asks for a callback; the agent is rung first, then the 
   t.true(legs[0]!.answered_at !== null && legs[1]!.created_at >= legs[0]!.answered_at, 'the customer was dialled only after the agent answered');
   t.not(legs[1]!.answered_at, null, 'the carrier answered');
   await rig.until('callback completed', () => rig.query<{ status: string }>('SELECT status FROM acd_callbacks WHERE id = ?', cb.id)[0]?.status === 'completed');
-  const heardByCustomer = wavSamples(await rig.until('customer recording', () => decSince(carrier, before))).samples;
-  const heardByAgent = wavSamples(await rig.until('agent recording', () => decSince(agent, before))).samples;
+  const heardByCustomer = wavSamples(await rig.until('customer recording', () => lastHeardSince(carrier, before))).samples;
+  const heardByAgent = wavSamples(await rig.until('agent recording', () => lastHeardSince(agent, before))).samples;
   const c = toneMax(heardByCustomer, F.agent);
   const a = toneMax(heardByAgent, F.carrier);
   t.log(`callback over the trunk: customer heard the agent at ${c.toFixed(0)}, the agent heard the customer at ${a.toFixed(0)}`);

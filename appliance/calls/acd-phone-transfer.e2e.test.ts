@@ -25,7 +25,7 @@
  * Without calls/acd-transfer-handover.ts, tests 2 and 3 fail: the ACD cleared the caller as soon
  * as the agent's leg ended ("the caller stays in its call").
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import dgram from 'node:dgram';
 import { toneProfile, wavSamples } from '../acd/testing/recordings.js';
 import { queueConfig } from '../acd/testing/acd-harness.js';
@@ -165,6 +165,23 @@ async function callToAgent(): Promise<string> {
   return snap.callId!;
 }
 
+/**
+ * After a transfer the agent handed on: the agent goes to wrap-up, the caller stays up through it,
+ * the agent is idle again; then 1003 hangs up and the caller's call ends with it.
+ */
+async function wrapUpThenTargetHangsUp(t: ExecutionContext, n: { callerDown: number; otherDown: number }): Promise<void> {
+  const wrap = await snapshotWhen('the agent out of the call', (s) => s.state !== 'in-call', 5_000);
+  t.is(wrap.state, 'wrap-up');
+  await sleep(2_000);
+  t.is(countEvents(caller, 'CALL_CLOSED'), n.callerDown, 'the caller is still up after the agent’s wrap-up');
+  t.like(await snapshot('1002'), { status: 'available', state: 'idle' });
+
+  const callerClosed = nextEvent(caller, 'CALL_CLOSED', 10_000);
+  await other.command('hangup');
+  await nthEvent(other, 'CALL_CLOSED', n.otherDown + 1);
+  await callerClosed;
+}
+
 serial('the agent logs in by feature code *21', async (t) => {
   const closed = nextEvent(agent, 'CALL_CLOSED', 10_000);
   await agent.command('dial', rig.sipUri('*21'));
@@ -185,16 +202,7 @@ serial('blind transfer from the agent phone: 1003 answers, caller and 1003 hear 
   t.is(countEvents(caller, 'CALL_CLOSED'), n.callerDown, 'the caller stays in its call');
 
   // The ACD: the agent left the call (wrap-up), then is idle and available again.
-  const wrap = await snapshotWhen('the agent out of the call', (s) => s.state !== 'in-call', 5_000);
-  t.is(wrap.state, 'wrap-up');
-  await sleep(2_000);
-  t.is(countEvents(caller, 'CALL_CLOSED'), n.callerDown, 'the caller is still up after the agent’s wrap-up');
-  t.like(await snapshot('1002'), { status: 'available', state: 'idle' });
-
-  const callerClosed = nextEvent(caller, 'CALL_CLOSED', 10_000);
-  await other.command('hangup');
-  await nthEvent(other, 'CALL_CLOSED', n.otherDown + 1);
-  await callerClosed;
+  await wrapUpThenTargetHangsUp(t, n);
 
   const legs = await rig.until('the CDR', () => {
     const rows = rig.query<{ leg_id: string; direction: string; party: string; answered_at: number | null }>('SELECT leg_id, direction, party, answered_at FROM cdr_legs WHERE call_id = ? ORDER BY position', callId);
@@ -249,16 +257,7 @@ serial('attended transfer from the agent phone: hold, consult 1003, REFER with R
   t.is(countEvents(caller, 'CALL_CLOSED'), n.callerDown, 'the caller stays up');
   t.is(countEvents(other, 'CALL_CLOSED'), n.otherDown, '1003 stays up');
 
-  const wrap = await snapshotWhen('the agent out of the call', (s) => s.state !== 'in-call', 5_000);
-  t.is(wrap.state, 'wrap-up');
-  await sleep(2_000);
-  t.is(countEvents(caller, 'CALL_CLOSED'), n.callerDown, 'the caller is still up after the agent’s wrap-up');
-  t.like(await snapshot('1002'), { status: 'available', state: 'idle' });
-
-  const callerClosed = nextEvent(caller, 'CALL_CLOSED', 10_000);
-  await other.command('hangup');
-  await nthEvent(other, 'CALL_CLOSED', n.otherDown + 1);
-  await callerClosed;
+  await wrapUpThenTargetHangsUp(t, n);
 
   type Transfer = { call_id: string; kind: string; transferor_leg: string; transferee_leg: string | null; target_leg: string | null; target: string; replaced_call_id: string | null; outcome: number };
   const mine = await rig.until('the queue call’s CDR', () => rig.query<Transfer>('SELECT t.* FROM cdr_transfers t JOIN cdrs c USING (call_id) WHERE t.call_id = ?', callId)[0]);

@@ -5,7 +5,7 @@
  * kind, and which recordings of what the phone heard (sndfile `-dec.wav`) are new; and
  * `PhoneSlots`, which starts phones into a reserved port block with a tone of their own.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Baresip, writeToneWav, type BaresipEvent } from '../../calls/testing/baresip.js';
 import { until } from './wait.js';
@@ -51,6 +51,19 @@ export function newHeard(p: Baresip, known: readonly string[]): string[] {
     .recordings()
     .filter((f) => f.endsWith('-dec.wav') && !known.includes(f))
     .sort();
+}
+
+/**
+ * The newest recording of what `p` heard, written since `sinceMs` (Date.now()). Prefer this to
+ * lastHeard: baresip names files by the second a call starts, so a call starting in the second
+ * the previous one's file was named REWRITES that file, which "a name not in `known`" misses.
+ */
+export function lastHeardSince(p: Baresip, sinceMs: number): string | undefined {
+  return p
+    .recordings()
+    .filter((f) => f.endsWith('-dec.wav') && statSync(f).mtimeMs >= sinceMs)
+    .sort()
+    .pop();
 }
 
 /** The newest recording of what `p` heard, made after `known`. */

@@ -835,8 +835,8 @@ export class InviteSession {
   }
 
   /**
-   * Mark the session over and emit `ended` once. Dialogs stay registered a little longer (64*T1)
-   * so a late ACK, a retransmitted BYE or 2xx still finds us, then are forgotten (S7).
+   * Mark the session over and emit `ended` once. The dialog is retired to its identity, or — while
+   * a 2xx awaits its ACK — the session stays registered; either is forgotten after 64*T1 (S7).
    */
   private end(info: EndInfo): void {
     if (this.over) return;
@@ -848,19 +848,29 @@ export class InviteSession {
       keep.timer?.cancel();
       this.pending2xx = null;
     }
-    if (this.pending2xx === null && this.dialog) {
-      // Nothing owed: a retransmitted BYE is absorbed by its transaction, a 2xx retransmission
-      // reaches us through the INVITE client transaction (Timer M); only the dialog's identity
-      // stays, so a crossing BYE is answered 200 and anything else 481.
-      for (const d of [...this.early.values()]) if (d !== this.dialog) this.forget(d);
-      if (this.dialog.state !== 'terminated') this.dialog.transition('terminated');
-      this.deps.registry.retire(this.dialog, this.peerHosts());
-      forgetLater(this.deps.clock, this.deps.registry, this.dialog, 64 * this.deps.t1);
-      this.emit('ended', info);
-      this.onOffer = null;
-      this.emitter.removeAllListeners();
-      return;
-    }
+    if (this.pending2xx === null && this.dialog) this.retire(this.dialog);
+    else this.lingerThenForget();
+    this.emit('ended', info);
+    // What stays needs the dialog, not the call: drop the TU's hooks so the channel, the call and
+    // their media are garbage at BYE rather than 64*T1 later (a 1000-CPS box holds 32 s of them).
+    this.onOffer = null;
+    this.emitter.removeAllListeners();
+  }
+
+  /**
+   * Nothing owed: a retransmitted BYE is absorbed by its transaction, a 2xx retransmission reaches
+   * us through the INVITE client transaction (Timer M); only the dialog's identity stays, so a
+   * crossing BYE is answered 200 and anything else 481, until 64*T1.
+   */
+  private retire(dialog: Dialog): void {
+    for (const d of [...this.early.values()]) if (d !== dialog) this.forget(d);
+    if (dialog.state !== 'terminated') dialog.transition('terminated');
+    this.deps.registry.retire(dialog, this.peerHosts());
+    forgetLater(this.deps.clock, this.deps.registry, dialog, 64 * this.deps.t1);
+  }
+
+  /** A 2xx still awaits its ACK (or no dialog was confirmed): the session stays registered for 64*T1. */
+  private lingerThenForget(): void {
     this.deps.clock.setTimeout(() => {
       this.pending2xx?.timer?.cancel();
       this.pending2xx = null;
@@ -870,11 +880,6 @@ export class InviteSession {
         this.deps.registry.remove(this.dialog);
       }
     }, 64 * this.deps.t1);
-    this.emit('ended', info);
-    // The linger needs the dialog, not the call: drop the TU's hooks so the channel, the call and
-    // their media are garbage at BYE rather than 64*T1 later (a 1000-CPS box holds 32 s of them).
-    this.onOffer = null;
-    this.emitter.removeAllListeners();
   }
 }
 
