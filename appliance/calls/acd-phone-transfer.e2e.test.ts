@@ -29,7 +29,7 @@ import test, { type ExecutionContext } from 'ava';
 import dgram from 'node:dgram';
 import { toneProfile, wavSamples } from '../acd/testing/recordings.js';
 import { queueConfig } from '../acd/testing/acd-harness.js';
-import { countEvents, haveBaresip, lastHeard, nextEvent, nthEvent, waitRegistered } from '../daemon/testing/baresip-phone.js';
+import { countEvents, haveBaresip, lastHeardSince, nextEvent, nthEvent, waitRegistered } from '../daemon/testing/baresip-phone.js';
 import { startRig, type ApiCall, type DaemonRig } from '../daemon/testing/daemon-rig.js';
 import { sleep, until } from '../daemon/testing/wait.js';
 import { formatReplaces } from '../sip/dialog/refer.js';
@@ -190,8 +190,7 @@ serial('the agent logs in by feature code *21', async (t) => {
 });
 
 serial('blind transfer from the agent phone: 1003 answers, caller and 1003 hear each other, the agent goes to wrap-up then idle, the CDR shows the transfer', async (t) => {
-  const knownCaller = caller.recordings();
-  const knownOther = other.recordings();
+  const since = Date.now();
   const n = { callerDown: countEvents(caller, 'CALL_CLOSED'), otherUp: countEvents(other, 'CALL_ESTABLISHED'), otherDown: countEvents(other, 'CALL_CLOSED') };
   const callId = await callToAgent();
   const agentClosed = nextEvent(agent, 'CALL_CLOSED', 15_000);
@@ -205,8 +204,9 @@ serial('blind transfer from the agent phone: 1003 answers, caller and 1003 hear 
   await wrapUpThenTargetHangsUp(t, n);
 
   const legs = await rig.until('the CDR', () => {
-    const rows = rig.query<{ leg_id: string; direction: string; party: string; answered_at: number | null }>('SELECT leg_id, direction, party, answered_at FROM cdr_legs WHERE call_id = ? ORDER BY position', callId);
-    return rig.query('SELECT call_id FROM cdrs WHERE call_id = ?', callId).length > 0 && rows;
+    // The CDR row first: its legs are committed in the same transaction, so once it is there they are too.
+    if (rig.query('SELECT call_id FROM cdrs WHERE call_id = ?', callId).length === 0) return false;
+    return rig.query<{ leg_id: string; direction: string; party: string; answered_at: number | null }>('SELECT leg_id, direction, party, answered_at FROM cdr_legs WHERE call_id = ? ORDER BY position', callId);
   });
   t.deepEqual(
     legs.map((l) => [l.direction, l.party, l.answered_at !== null]),
@@ -225,8 +225,8 @@ serial('blind transfer from the agent phone: 1003 answers, caller and 1003 hear 
   t.deepEqual((await statesUntilIdle(callId)).slice(-3), ['in-call', 'wrap-up', 'idle']);
   t.is(rig.query("SELECT 1 FROM acd_events WHERE type = 'acd.call.completed' AND call_id = ?", callId).length, 1);
 
-  const callerHeard = await rig.until('the caller’s recording', () => lastHeard(caller, knownCaller));
-  const otherHeard = await rig.until('1003’s recording', () => lastHeard(other, knownOther));
+  const callerHeard = await rig.until('the caller’s recording', () => lastHeardSince(caller, since));
+  const otherHeard = await rig.until('1003’s recording', () => lastHeardSince(other, since));
   t.true(heard(otherHeard, F.caller) >= 4, '1003 heard the caller');
   t.true(heard(callerHeard, F.other) >= 4, 'the caller heard 1003');
 });
@@ -234,8 +234,7 @@ serial('blind transfer from the agent phone: 1003 answers, caller and 1003 hear 
 serial('attended transfer from the agent phone: hold, consult 1003, REFER with Replaces; caller and 1003 bridged, the agent leaves both calls to wrap-up then idle, both CDRs show it', async (t) => {
   const tap = await SipTap.open(rig.sipPort);
   t.teardown(() => tap.close());
-  const knownCaller = caller.recordings();
-  const knownOther = other.recordings();
+  const since = Date.now();
   const n = {
     callerDown: countEvents(caller, 'CALL_CLOSED'),
     agentUp: countEvents(agent, 'CALL_ESTABLISHED'),
@@ -273,8 +272,8 @@ serial('attended transfer from the agent phone: hold, consult 1003, REFER with R
 
   t.deepEqual((await statesUntilIdle(callId)).slice(-3), ['in-call', 'wrap-up', 'idle']);
 
-  const callerHeard = await rig.until('the caller’s recording', () => lastHeard(caller, knownCaller));
-  const otherHeard = await rig.until('1003’s recording', () => lastHeard(other, knownOther));
+  const callerHeard = await rig.until('the caller’s recording', () => lastHeardSince(caller, since));
+  const otherHeard = await rig.until('1003’s recording', () => lastHeardSince(other, since));
   t.true(heard(otherHeard, F.caller) >= 4, '1003 heard the caller');
   t.true(heard(callerHeard, F.other) >= 4, 'the caller heard 1003');
 });
